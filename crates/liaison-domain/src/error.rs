@@ -1,0 +1,37 @@
+//! The one error type of Liaison's rules. Each face maps it to its own envelope; a 5xx never
+//! shows its cause to the client (the cause is logged with the request id).
+
+use crate::issues::Issues;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No such record for this caller (also what another tenant's id gets: no existence leak).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The input parsed but broke a rule.
+    #[error("invalid input: {0}")]
+    Invalid(Issues),
+    /// The request itself is malformed (not JSON, a bad query parameter, a bad cursor).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A unique value is already taken.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Anything the caller cannot fix; the message is for the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<Issues> for Error {
+    fn from(issues: Issues) -> Self {
+        Error::Invalid(issues)
+    }
+}

@@ -1,0 +1,223 @@
+//! Validation issues: what is wrong with an input, and where. Every face renders them in its
+//! own envelope (the integrations face as Zod issues), so the vocabulary follows Zod's codes.
+
+use serde::Serialize;
+use std::fmt;
+
+/// One step of a path into a JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for PathSeg {
+    fn from(s: &str) -> Self {
+        PathSeg::Key(s.to_owned())
+    }
+}
+
+impl From<usize> for PathSeg {
+    fn from(i: usize) -> Self {
+        PathSeg::Index(i)
+    }
+}
+
+/// The code of an issue, as Zod names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueCode {
+    InvalidType,
+    InvalidEnumValue,
+    InvalidString,
+    InvalidDate,
+    TooSmall,
+    TooBig,
+    Custom,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Issue {
+    pub code: IssueCode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<String>,
+    pub path: Vec<PathSeg>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+}
+
+impl Issue {
+    fn new(code: IssueCode, path: Vec<PathSeg>, message: impl Into<String>) -> Self {
+        Issue {
+            code,
+            expected: None,
+            received: None,
+            path,
+            message: message.into(),
+            options: None,
+            minimum: None,
+            maximum: None,
+        }
+    }
+
+    /// A required field is missing.
+    pub fn required(path: Vec<PathSeg>, expected: &str) -> Self {
+        Issue {
+            expected: Some(expected.into()),
+            received: Some("undefined".into()),
+            ..Issue::new(IssueCode::InvalidType, path, "Required")
+        }
+    }
+
+    pub fn wrong_type(path: Vec<PathSeg>, expected: &str, received: &str) -> Self {
+        Issue {
+            expected: Some(expected.into()),
+            received: Some(received.into()),
+            ..Issue::new(
+                IssueCode::InvalidType,
+                path,
+                format!("Expected {expected}, received {received}"),
+            )
+        }
+    }
+
+    pub fn bad_enum(path: Vec<PathSeg>, options: &[&str], received: &str) -> Self {
+        let listed = options
+            .iter()
+            .map(|o| format!("'{o}'"))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        Issue {
+            received: Some(received.into()),
+            options: Some(options.iter().map(|o| o.to_string()).collect()),
+            ..Issue::new(
+                IssueCode::InvalidEnumValue,
+                path,
+                format!("Invalid enum value. Expected {listed}, received '{received}'"),
+            )
+        }
+    }
+
+    pub fn bad_date(path: Vec<PathSeg>, received: &str) -> Self {
+        Issue {
+            received: Some(received.into()),
+            ..Issue::new(
+                IssueCode::InvalidDate,
+                path,
+                "Invalid date: expected RFC 3339 (2024-02-28T20:09:58.692Z) or 2024-02-28 20:09:58.692",
+            )
+        }
+    }
+
+    pub fn too_small(path: Vec<PathSeg>, minimum: f64, what: &str) -> Self {
+        Issue {
+            minimum: Some(minimum),
+            ..Issue::new(
+                IssueCode::TooSmall,
+                path,
+                format!("{what} must be greater than or equal to {minimum}"),
+            )
+        }
+    }
+
+    pub fn too_big(path: Vec<PathSeg>, maximum: f64, what: &str) -> Self {
+        Issue {
+            maximum: Some(maximum),
+            ..Issue::new(
+                IssueCode::TooBig,
+                path,
+                format!("{what} must be less than or equal to {maximum}"),
+            )
+        }
+    }
+
+    pub fn empty_string(path: Vec<PathSeg>) -> Self {
+        Issue {
+            minimum: Some(1.0),
+            ..Issue::new(
+                IssueCode::TooSmall,
+                path,
+                "String must contain at least 1 character(s)",
+            )
+        }
+    }
+
+    pub fn custom(path: Vec<PathSeg>, message: impl Into<String>) -> Self {
+        Issue::new(IssueCode::Custom, path, message)
+    }
+
+    /// The path as `a.b[0].c`, for messages.
+    pub fn dotted_path(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.path {
+            match seg {
+                PathSeg::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+}
+
+/// A non-empty list of issues; the error of every parse in Liaison.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Issues(pub Vec<Issue>);
+
+impl Issues {
+    pub fn push(&mut self, issue: Issue) {
+        self.0.push(issue);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(value)` when nothing was reported.
+    pub fn into_result<T>(self, value: T) -> Result<T, Issues> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Prefixes every path with `prefix` (used when an item of a batch is checked alone).
+    pub fn prefixed(mut self, prefix: &[PathSeg]) -> Self {
+        for issue in &mut self.0 {
+            let mut path = prefix.to_vec();
+            path.append(&mut issue.path);
+            issue.path = path;
+        }
+        self
+    }
+}
+
+impl From<Issue> for Issues {
+    fn from(issue: Issue) -> Self {
+        Issues(vec![issue])
+    }
+}
+
+impl fmt::Display for Issues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|i| format!("{}: {}", i.dotted_path(), i.message))
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
+}

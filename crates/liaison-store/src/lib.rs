@@ -1,0 +1,406 @@
+//! The storage contract. The engine speaks only to these traits; each backend (SQLite,
+//! PostgreSQL) implements them with its own SQL and migrations. The primitives are small on
+//! purpose: every rule lives in the engine, written once.
+
+use chrono::{DateTime, Utc};
+use liaison_domain::model::*;
+use liaison_domain::scope::ScopeSet;
+use liaison_domain::*;
+use std::future::Future;
+
+pub type Instant = DateTime<Utc>;
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the string names the constraint.
+    #[error("unique constraint violated: {0}")]
+    Conflict(String),
+    /// The backend failed (I/O, connection, corrupt row).
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+/// A synced record as stored: the kind's own fields are JSON text.
+pub type RecordRow = Record<String>;
+
+/// Which way a list goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// By id ascending: creation order (ids are UUIDv7).
+    IdAsc,
+    /// By `sort_at` then id, newest first.
+    SortDesc,
+}
+
+/// The position a keyset page starts after (or before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub sort_at: Instant,
+    pub id: uuid::Uuid,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordQuery {
+    pub kind: RecordKind,
+    pub connection: Option<ConnectionId>,
+    pub external_id: Option<String>,
+    pub recording_id: Option<String>,
+    /// Engagements whose start time lies in this closed range.
+    pub start_between: Option<(Instant, Instant)>,
+    /// Include soft-deleted and merged records.
+    pub include_hidden: bool,
+    pub order: Order,
+    /// Strictly after this key in `order`.
+    pub after: Option<Key>,
+    pub limit: u32,
+}
+
+impl RecordQuery {
+    pub fn new(kind: RecordKind) -> Self {
+        RecordQuery {
+            kind,
+            connection: None,
+            external_id: None,
+            recording_id: None,
+            start_between: None,
+            include_hidden: false,
+            order: Order::IdAsc,
+            after: None,
+            limit: 100,
+        }
+    }
+}
+
+/// A page of a rep's engagements, newest first.
+#[derive(Debug, Clone)]
+pub struct UserEngagementQuery {
+    pub user: UserId,
+    /// Older than this key (the next page).
+    pub after: Option<Key>,
+    /// Newer than this key (the previous page); results still come newest first.
+    pub before: Option<Key>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ParticipantQuery {
+    pub parent: Option<RecordId>,
+    pub crm_user: Option<CrmUserId>,
+    pub after: Option<ParticipantId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub disabled: Option<bool>,
+    pub external_id: Option<String>,
+    pub after: Option<UserId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    pub created_at: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub org: OrgId,
+    pub name: String,
+    pub created_at: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub id: TokenId,
+    pub org: OrgId,
+    pub connection: ConnectionId,
+    pub name: String,
+    /// The first characters of the secret, to tell tokens apart in listings.
+    pub prefix: String,
+    pub hash: String,
+    pub scopes: ScopeSet,
+    pub created_at: Instant,
+    pub revoked_at: Option<Instant>,
+}
+
+/// What happened to an entity, as the outbox records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventAction {
+    Created,
+    Updated,
+    Deleted,
+    Restored,
+    Merged,
+}
+
+impl EventAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventAction::Created => "created",
+            EventAction::Updated => "updated",
+            EventAction::Deleted => "deleted",
+            EventAction::Restored => "restored",
+            EventAction::Merged => "merged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            EventAction::Created,
+            EventAction::Updated,
+            EventAction::Deleted,
+            EventAction::Restored,
+            EventAction::Merged,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+/// One outbox row: what changed, with the old and new versions as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: EventId,
+    /// Assigned by the store on append; strictly increasing in commit order per backend.
+    pub seq: i64,
+    pub org: OrgId,
+    /// `account`, `contact`, `lead`, `opportunity`, `engagement`, `engagement_type`,
+    /// `crm_user`, `participant` or `user`.
+    pub entity: String,
+    pub entity_id: uuid::Uuid,
+    pub action: EventAction,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub at: Instant,
+}
+
+/// A unit of work on one backend: a write transaction, or a read-only session.
+/// Every method that names records takes the organization: nothing crosses tenants.
+pub trait StoreTx: Send {
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+
+    // Synced records.
+    fn get_record(
+        &mut self,
+        org: OrgId,
+        id: RecordId,
+    ) -> impl Future<Output = Result<Option<RecordRow>>> + Send;
+    fn get_record_by_external(
+        &mut self,
+        org: OrgId,
+        connection: ConnectionId,
+        kind: RecordKind,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Option<RecordRow>>> + Send;
+    fn get_records(
+        &mut self,
+        org: OrgId,
+        ids: &[RecordId],
+    ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send;
+    fn insert_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<()>> + Send;
+    fn update_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<()>> + Send;
+    fn list_records(
+        &mut self,
+        org: OrgId,
+        query: &RecordQuery,
+    ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send;
+    /// Records (live or not) whose link of `target_kind` is `target`; for contacts also
+    /// opportunities that list it among their contacts.
+    fn records_referencing(
+        &mut self,
+        org: OrgId,
+        target_kind: RecordKind,
+        target: RecordId,
+    ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send;
+    /// Live engagements with a live participant whose CRM user is linked to the workspace user.
+    fn list_user_engagements(
+        &mut self,
+        org: OrgId,
+        query: &UserEngagementQuery,
+    ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send;
+
+    // Engagement types.
+    fn get_engagement_types(
+        &mut self,
+        org: OrgId,
+        ids: &[EngagementTypeId],
+    ) -> impl Future<Output = Result<Vec<EngagementType>>> + Send;
+    /// By external id when given, else by exact name among types without an external id.
+    fn find_engagement_type(
+        &mut self,
+        org: OrgId,
+        connection: ConnectionId,
+        external_id: Option<&str>,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<EngagementType>>> + Send;
+    fn put_engagement_type(
+        &mut self,
+        t: &EngagementType,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // CRM users.
+    fn get_crm_users(
+        &mut self,
+        org: OrgId,
+        ids: &[CrmUserId],
+    ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send;
+    fn get_crm_user_by_external(
+        &mut self,
+        org: OrgId,
+        connection: ConnectionId,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Option<CrmUser>>> + Send;
+    fn put_crm_user(
+        &mut self,
+        u: &CrmUser,
+        insert: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn list_crm_users(
+        &mut self,
+        org: OrgId,
+        after: Option<CrmUserId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send;
+    /// CRM users whose external id, email key or name key equals one given.
+    fn crm_users_matching(
+        &mut self,
+        org: OrgId,
+        external_id: Option<&str>,
+        email_key: Option<&str>,
+        name_key: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send;
+
+    // Workspace users.
+    fn get_user(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<WorkspaceUser>>> + Send;
+    fn put_user(
+        &mut self,
+        u: &WorkspaceUser,
+        insert: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn list_users(
+        &mut self,
+        org: OrgId,
+        query: &UserQuery,
+    ) -> impl Future<Output = Result<Vec<WorkspaceUser>>> + Send;
+    /// Workspace users whose explicit external id, email key or name key equals one given.
+    fn users_matching(
+        &mut self,
+        org: OrgId,
+        external_id: Option<&str>,
+        email_key: Option<&str>,
+        name_key: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<WorkspaceUser>>> + Send;
+
+    // Participants (engagement users, opportunity users).
+    fn get_participant(
+        &mut self,
+        org: OrgId,
+        id: ParticipantId,
+    ) -> impl Future<Output = Result<Option<Participant>>> + Send;
+    fn find_participant(
+        &mut self,
+        org: OrgId,
+        parent: RecordId,
+        crm_user: CrmUserId,
+    ) -> impl Future<Output = Result<Option<Participant>>> + Send;
+    /// Live participants of these parents, in creation order.
+    fn participants_of(
+        &mut self,
+        org: OrgId,
+        parents: &[RecordId],
+    ) -> impl Future<Output = Result<Vec<Participant>>> + Send;
+    fn put_participant(
+        &mut self,
+        p: &Participant,
+        insert: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Live participants of one parent kind, in id order.
+    fn list_participants(
+        &mut self,
+        org: OrgId,
+        kind: ParentKind,
+        query: &ParticipantQuery,
+    ) -> impl Future<Output = Result<Vec<Participant>>> + Send;
+
+    // Outbox.
+    fn append_event(&mut self, e: &Event) -> impl Future<Output = Result<()>> + Send;
+    fn list_events(
+        &mut self,
+        org: OrgId,
+        after_seq: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Event>>> + Send;
+
+    // Tenancy and credentials.
+    fn get_org_by_name(&mut self, name: &str) -> impl Future<Output = Result<Option<Org>>> + Send;
+    fn get_org(&mut self, id: OrgId) -> impl Future<Output = Result<Option<Org>>> + Send;
+    fn insert_org(&mut self, org: &Org) -> impl Future<Output = Result<()>> + Send;
+    fn count_orgs(&mut self) -> impl Future<Output = Result<i64>> + Send;
+    fn get_connection_by_name(
+        &mut self,
+        org: OrgId,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Connection>>> + Send;
+    fn insert_connection(&mut self, c: &Connection) -> impl Future<Output = Result<()>> + Send;
+    fn insert_token(&mut self, t: &Token) -> impl Future<Output = Result<()>> + Send;
+    fn get_token_by_hash(
+        &mut self,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<Token>>> + Send;
+    fn get_token(&mut self, id: TokenId) -> impl Future<Output = Result<Option<Token>>> + Send;
+    fn list_tokens(&mut self) -> impl Future<Output = Result<Vec<Token>>> + Send;
+    fn revoke_token(
+        &mut self,
+        id: TokenId,
+        at: Instant,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    // Settings that must be shared by every instance (the cursor key).
+    fn get_setting(&mut self, key: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+    fn put_setting_if_absent(
+        &mut self,
+        key: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// A backend: where transactions come from. Chosen once at startup.
+pub trait Store: Clone + Send + Sync + 'static {
+    type Tx: StoreTx;
+
+    /// A write transaction. Backends serialise or lock so that two writers of one external id
+    /// cannot both insert; a loser sees `StoreError::Conflict` and the engine retries.
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+    /// A read-only session; it never blocks writers.
+    fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+    /// Applies the embedded migrations.
+    fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Which backend this is, for logs and benchmarks.
+    fn backend_name(&self) -> &'static str;
+    /// Closes every connection (after the server has drained).
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// The keys an engine fills in and a backend indexes, derived once in the domain.
+pub fn user_keys(u: &WorkspaceUser) -> (Option<String>, Option<String>) {
+    (
+        u.email.as_deref().and_then(rules::email_key),
+        u.full_name().as_deref().and_then(rules::name_key),
+    )
+}
+
+pub fn crm_user_keys(u: &CrmUser) -> (Option<String>, Option<String>) {
+    (
+        u.email.as_deref().and_then(rules::email_key),
+        u.name.as_deref().and_then(rules::name_key),
+    )
+}
