@@ -237,6 +237,10 @@ pub struct Opportunity {
     pub remote_created_at: Option<Instant>,
     pub last_activity_at: Option<Instant>,
     pub disposition: Option<Disposition>,
+    /// Every contact of the opportunity (`opportunityContacts`); the primary one is also the
+    /// `contact` link.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_ids: Vec<RecordId>,
 }
 
 impl Entity for Opportunity {
@@ -450,8 +454,10 @@ pub struct OpportunityIn {
     pub account_id: Patch<String>,
     pub account: Patch<AccountIn>,
     pub contact: Patch<ContactIn>,
-    pub contacts: Option<Vec<OpportunityContactIn>>,
-    pub users: Option<Vec<ParticipantIn>>,
+    pub contacts: Patch<Vec<OpportunityContactIn>>,
+    /// Reps named here are added or updated; a rep with `deletedAt` is removed; `null` removes
+    /// every rep. Reps not named are kept.
+    pub users: Patch<Vec<ParticipantIn>>,
     /// Nested in an engagement: copy the engagement's account, contact and lead.
     pub copy_engagement_relationships: bool,
 }
@@ -475,7 +481,8 @@ pub struct EngagementIn {
     pub contact: Patch<ContactIn>,
     pub lead: Patch<LeadIn>,
     pub opportunity: Patch<OpportunityIn>,
-    pub users: Option<Vec<ParticipantIn>>,
+    /// As `OpportunityIn::users`.
+    pub users: Patch<Vec<ParticipantIn>>,
 }
 
 impl AccountIn {
@@ -545,4 +552,46 @@ impl EngagementFields {
         self.end_time.apply_to(&mut e.end_time);
         self.remote_created_at.apply_to(&mut e.remote_created_at);
     }
+}
+
+/// A new workspace user.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserIn {
+    pub email: String,
+    pub organization_id: String,
+    pub phone_number: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub member_team_id: Option<String>,
+    pub external_id: Option<String>,
+    pub coach_team_ids: Vec<String>,
+    pub is_admin: bool,
+    pub billable: Option<bool>,
+    pub contact_settings: Option<serde_json::Value>,
+}
+
+/// A change to a workspace user. `external_id` sets the explicit CRM mapping.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserPatch {
+    pub email: Patch<String>,
+    pub phone_number: Patch<String>,
+    pub first_name: Patch<String>,
+    pub last_name: Patch<String>,
+    pub member_team_id: Patch<String>,
+    pub external_id: Patch<String>,
+    pub disabled: Option<bool>,
+    pub billable: Option<bool>,
+    pub contact_settings: Patch<serde_json::Value>,
+    pub organization_id: Option<String>,
+}
+
+/// A participant created or changed directly (engagement users, opportunity users).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParticipantPatch {
+    /// The engagement or opportunity id.
+    pub parent: Option<String>,
+    /// The CRM user id.
+    pub crm_user: Option<String>,
+    pub name: Patch<String>,
+    pub share: Patch<Share>,
 }

@@ -1,1 +1,91 @@
+//! Liaison's engine: the orchestration of every capability, written once and generic over the
+//! `Store`. Faces call it with parsed inputs and an authenticated `Caller`; it owns the rules.
 
+mod auth;
+mod participants;
+mod reads;
+mod records;
+mod sync;
+mod users;
+mod views;
+
+pub use auth::{Caller, NewToken};
+pub use reads::{EngagementFilter, Page, RecordRef};
+pub use views::{EngagementView, OpportunityView, ParticipantView};
+
+use liaison_domain::cursor::CursorCodec;
+use liaison_domain::{Error, Result};
+use liaison_store::{Store, StoreError, StoreTx};
+
+/// How often a write that lost a race on a unique key is retried before giving up with 409.
+const WRITE_ATTEMPTS: u32 = 4;
+
+pub struct Engine<S: Store> {
+    store: S,
+    cursors: CursorCodec,
+    tokens: auth::TokenCache,
+}
+
+impl<S: Store> Engine<S> {
+    /// Wraps a migrated store. Loads (or creates, once per database) the key that signs
+    /// cursors, so that every instance on one database accepts every other's cursors.
+    pub async fn new(store: S) -> Result<Self> {
+        let key = {
+            let mut tx = store.begin().await.map_err(store_error)?;
+            let fresh = liaison_domain::secret::generate("");
+            tx.put_setting_if_absent("cursor_key", &fresh)
+                .await
+                .map_err(store_error)?;
+            let key = tx
+                .get_setting("cursor_key")
+                .await
+                .map_err(store_error)?
+                .unwrap_or(fresh);
+            tx.commit().await.map_err(store_error)?;
+            key
+        };
+        Ok(Engine {
+            store,
+            cursors: CursorCodec::new(key.as_bytes()),
+            tokens: auth::TokenCache::default(),
+        })
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+}
+
+/// Storage failures are internal errors, except a lost race on a unique key, which is a
+/// conflict (retried by `in_write_tx!` before it reaches a client).
+pub(crate) fn store_error(e: StoreError) -> Error {
+    match e {
+        StoreError::Conflict(what) => Error::Conflict(format!("conflicting write: {what}")),
+        StoreError::Backend(what) => Error::Internal(what),
+    }
+}
+
+/// Runs `$body` in a write transaction bound to `$tx`, committing on success and retrying the
+/// whole unit when it lost a race on a unique key (two first syncs of one external id).
+macro_rules! in_write_tx {
+    ($engine:expr, $tx:ident => $body:expr) => {{
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut $tx = $engine.store.begin().await.map_err($crate::store_error)?;
+            let result: liaison_domain::Result<_> = $body;
+            match result {
+                Ok(value) => {
+                    $tx.commit().await.map_err($crate::store_error)?;
+                    break Ok(value);
+                }
+                Err(liaison_domain::Error::Conflict(_)) if attempt < $crate::WRITE_ATTEMPTS => {
+                    drop($tx);
+                    continue;
+                }
+                Err(e) => break Err(e),
+            }
+        }
+    }};
+}
+pub(crate) use in_write_tx;

@@ -1,0 +1,619 @@
+//! Reads, direct edits and deletes of synced records: engagements, opportunities, accounts,
+//! participants and CRM users, with keyset pages and tamper-checked cursors.
+
+use crate::records::{Unit, decode, load};
+use crate::views::{EngagementView, OpportunityView, ParticipantView};
+use crate::{Caller, Engine, in_write_tx, store_error};
+use liaison_domain::model::*;
+use liaison_domain::scope::Scope;
+use liaison_domain::*;
+use liaison_store::{
+    Key, Order, ParticipantQuery, RecordQuery, Store, StoreTx, UserEngagementQuery,
+};
+
+/// One page of a list, and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// How a path names a record: by Liaison's id or by the CRM's.
+#[derive(Debug, Clone)]
+pub enum RecordRef {
+    Internal(String),
+    External(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EngagementFilter {
+    pub external_id: Option<String>,
+    pub recording_id: Option<String>,
+}
+
+/// The largest page any list serves.
+pub const MAX_PAGE: u32 = 1000;
+
+type CursorKey = (i64, uuid::Uuid);
+
+fn key_of(k: &Key) -> CursorKey {
+    (k.sort_at.timestamp_micros(), k.id)
+}
+
+fn key_from(c: CursorKey) -> Result<Key> {
+    Ok(Key {
+        sort_at: chrono::DateTime::from_timestamp_micros(c.0)
+            .ok_or_else(|| Error::BadRequest("invalid cursor".into()))?,
+        id: c.1,
+    })
+}
+
+impl<S: Store> Engine<S> {
+    pub(crate) fn decode_cursor(&self, query: &str, cursor: Option<&str>) -> Result<Option<Key>> {
+        match cursor.filter(|c| !c.is_empty()) {
+            None => Ok(None),
+            Some(c) => {
+                let k: CursorKey = self
+                    .cursors
+                    .decode(query, c)
+                    .map_err(|e| Error::BadRequest(format!("invalid cursor: {e}")))?;
+                key_from(k).map(Some)
+            }
+        }
+    }
+
+    pub(crate) fn encode_cursor(&self, query: &str, key: &Key) -> String {
+        self.cursors.encode(query, &key_of(key))
+    }
+
+    /// Finds a live record of kind `E` by either kind of id; `NotFound` otherwise.
+    async fn find<E: Entity>(
+        &self,
+        tx: &mut S::Tx,
+        caller: &Caller,
+        r: &RecordRef,
+    ) -> Result<Record<E>> {
+        let rec = match r {
+            RecordRef::Internal(raw) => match RecordId::parse(raw) {
+                Some(id) => load::<E, S::Tx>(tx, caller.org, id).await?,
+                None => None,
+            },
+            RecordRef::External(ext) => tx
+                .get_record_by_external(caller.org, caller.connection, E::KIND, ext)
+                .await
+                .map_err(store_error)?
+                .map(decode)
+                .transpose()?,
+        };
+        rec.filter(|r| r.is_live())
+            .ok_or(Error::NotFound(E::KIND.noun()))
+    }
+
+    pub async fn get_engagement(&self, caller: &Caller, r: &RecordRef) -> Result<EngagementView> {
+        caller.require(Scope::EngagementsRead)?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let rec = self.find::<Engagement>(&mut tx, caller, r).await?;
+        let mut v = crate::views::engagement_views(&mut tx, caller.org, vec![rec]).await?;
+        Ok(v.remove(0))
+    }
+
+    pub async fn list_engagements(
+        &self,
+        caller: &Caller,
+        filter: &EngagementFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<EngagementView>> {
+        caller.require(Scope::EngagementsRead)?;
+        let fingerprint = format!(
+            "engagements|{}|{:?}|{:?}",
+            caller.org, filter.external_id, filter.recording_id
+        );
+        let mut query = RecordQuery::new(RecordKind::Engagement);
+        query.after = self.decode_cursor(&fingerprint, cursor)?;
+        if filter.external_id.is_some() {
+            query.connection = Some(caller.connection);
+        }
+        query.external_id = filter.external_id.clone();
+        query.recording_id = filter.recording_id.clone();
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let (records, next) = self
+            .page::<Engagement>(&mut tx, caller, query, limit, &fingerprint)
+            .await?;
+        let items = crate::views::engagement_views(&mut tx, caller.org, records).await?;
+        Ok(Page {
+            items,
+            next_cursor: next,
+        })
+    }
+
+    /// Reads one page plus one row, to know whether another page follows.
+    async fn page<E: Entity>(
+        &self,
+        tx: &mut S::Tx,
+        caller: &Caller,
+        mut query: RecordQuery,
+        limit: u32,
+        fingerprint: &str,
+    ) -> Result<(Vec<Record<E>>, Option<String>)> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        query.limit = limit + 1;
+        let rows = tx
+            .list_records(caller.org, &query)
+            .await
+            .map_err(store_error)?;
+        let more = rows.len() > limit as usize;
+        let records: Vec<Record<E>> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(decode)
+            .collect::<Result<_>>()?;
+        let next = match (more, records.last()) {
+            (true, Some(last)) => Some(self.encode_cursor(
+                fingerprint,
+                &Key {
+                    sort_at: last.sort_at,
+                    id: last.id.uuid(),
+                },
+            )),
+            _ => None,
+        };
+        Ok((records, next))
+    }
+
+    /// Soft-deletes one live record of kind `E`.
+    async fn delete_record<E: Entity>(&self, caller: &Caller, r: &RecordRef) -> Result<()> {
+        in_write_tx!(self, tx => async {
+            let old = self.find::<E>(&mut tx, caller, r).await?;
+            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let mut new = old.clone();
+            new.deleted_at = Some(unit.now);
+            unit.save(Some(&old), new).await?;
+            Ok(())
+        }.await)
+    }
+
+    pub async fn delete_engagement(&self, caller: &Caller, r: &RecordRef) -> Result<()> {
+        caller.require(Scope::EngagementsWrite)?;
+        self.delete_record::<Engagement>(caller, r).await
+    }
+
+    /// A rep's engagements, newest first. `after`/`before` are engagement ids: the page
+    /// continues past (older than) `after`, or comes just before (newer than) `before`.
+    pub async fn user_engagements(
+        &self,
+        caller: &Caller,
+        user: &str,
+        after: Option<&str>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<EngagementView>> {
+        caller.require(Scope::EngagementsRead)?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let user = UserId::parse(user).ok_or(Error::NotFound("User"))?;
+        tx.get_user(caller.org, user)
+            .await
+            .map_err(store_error)?
+            .ok_or(Error::NotFound("User"))?;
+        let mut anchor = async |raw: Option<&str>, field: &str| -> Result<Option<Key>> {
+            let Some(raw) = raw.filter(|s| !s.is_empty()) else {
+                return Ok(None);
+            };
+            let bad = || {
+                Error::BadRequest(format!(
+                    "{field} must be the id of one of this user's engagements"
+                ))
+            };
+            let id = RecordId::parse(raw).ok_or_else(bad)?;
+            let rec = load::<Engagement, S::Tx>(&mut tx, caller.org, id)
+                .await?
+                .ok_or_else(bad)?;
+            Ok(Some(Key {
+                sort_at: rec.sort_at,
+                id: rec.id.uuid(),
+            }))
+        };
+        let after = anchor(after, "startingAfter").await?;
+        let before = anchor(before, "startingBefore").await?;
+        let query = UserEngagementQuery {
+            user,
+            after,
+            before,
+            limit: limit.clamp(1, MAX_PAGE),
+        };
+        let rows = tx
+            .list_user_engagements(caller.org, &query)
+            .await
+            .map_err(store_error)?;
+        let records = rows.into_iter().map(decode).collect::<Result<Vec<_>>>()?;
+        crate::views::engagement_views(&mut tx, caller.org, records).await
+    }
+
+    pub async fn get_opportunity(&self, caller: &Caller, r: &RecordRef) -> Result<OpportunityView> {
+        caller.require(Scope::OpportunitiesRead)?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let rec = self.find::<Opportunity>(&mut tx, caller, r).await?;
+        let mut v = crate::views::opportunity_views(&mut tx, caller.org, vec![rec]).await?;
+        Ok(v.remove(0))
+    }
+
+    pub async fn list_opportunities(
+        &self,
+        caller: &Caller,
+        filter: &EngagementFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<OpportunityView>> {
+        caller.require(Scope::OpportunitiesRead)?;
+        let fingerprint = format!(
+            "opportunities|{}|{:?}|{:?}",
+            caller.org, filter.external_id, filter.recording_id
+        );
+        let mut query = RecordQuery::new(RecordKind::Opportunity);
+        query.after = self.decode_cursor(&fingerprint, cursor)?;
+        if filter.external_id.is_some() {
+            query.connection = Some(caller.connection);
+        }
+        query.external_id = filter.external_id.clone();
+        query.recording_id = filter.recording_id.clone();
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let (records, next) = self
+            .page::<Opportunity>(&mut tx, caller, query, limit, &fingerprint)
+            .await?;
+        let items = crate::views::opportunity_views(&mut tx, caller.org, records).await?;
+        Ok(Page {
+            items,
+            next_cursor: next,
+        })
+    }
+
+    pub async fn delete_opportunity(&self, caller: &Caller, r: &RecordRef) -> Result<()> {
+        caller.require(Scope::OpportunitiesWrite)?;
+        self.delete_record::<Opportunity>(caller, r).await
+    }
+
+    pub async fn get_account(&self, caller: &Caller, id: &str) -> Result<Record<Account>> {
+        caller.require(Scope::CompaniesRead)?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id.to_owned()))
+            .await
+    }
+
+    pub async fn list_accounts(
+        &self,
+        caller: &Caller,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Record<Account>>> {
+        caller.require(Scope::CompaniesRead)?;
+        let fingerprint = format!("accounts|{}", caller.org);
+        let mut query = RecordQuery::new(RecordKind::Account);
+        query.order = Order::IdAsc;
+        query.after = self.decode_cursor(&fingerprint, cursor)?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let (items, next_cursor) = self
+            .page::<Account>(&mut tx, caller, query, limit, &fingerprint)
+            .await?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Creates an account; an external id already synced in this connection is a conflict.
+    pub async fn create_account(
+        &self,
+        caller: &Caller,
+        input: AccountIn,
+    ) -> Result<Record<Account>> {
+        caller.require(Scope::CompaniesWrite)?;
+        in_write_tx!(self, tx => async {
+            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            if let Some(existing) = unit.load_ext::<Account>(&input.external_id).await? {
+                if existing.is_live() {
+                    return Err(Error::Conflict(format!(
+                        "an account with externalId `{}` already exists: {}",
+                        input.external_id, existing.id
+                    )));
+                }
+            }
+            let id = unit.upsert_account(AccountIn {
+                lifecycle: Lifecycle { deleted_at: Patch::Null, ..Lifecycle::default() },
+                ..input.clone()
+            }).await?;
+            load::<Account, S::Tx>(unit.tx, caller.org, id).await?.ok_or(Error::NotFound("Account"))
+        }.await)
+    }
+
+    pub async fn update_account(
+        &self,
+        caller: &Caller,
+        id: &str,
+        input: AccountIn,
+    ) -> Result<Record<Account>> {
+        caller.require(Scope::CompaniesWrite)?;
+        in_write_tx!(self, tx => async {
+            let old = self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id.to_owned())).await?;
+            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: old.connection, now: time::now() };
+            let mut new = old.clone();
+            input.clone().apply(&mut new.data);
+            unit.save(Some(&old), new).await
+        }.await)
+    }
+
+    pub async fn delete_account(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(Scope::CompaniesWrite)?;
+        self.delete_record::<Account>(caller, &RecordRef::Internal(id.to_owned()))
+            .await
+    }
+
+    fn participant_scope(kind: ParentKind, write: bool) -> Scope {
+        match (kind, write) {
+            (ParentKind::Engagement, false) => Scope::EngagementsRead,
+            (ParentKind::Engagement, true) => Scope::EngagementsWrite,
+            (ParentKind::Opportunity, false) => Scope::OpportunitiesRead,
+            (ParentKind::Opportunity, true) => Scope::OpportunitiesWrite,
+        }
+    }
+
+    fn participant_noun(kind: ParentKind) -> &'static str {
+        match kind {
+            ParentKind::Engagement => "Engagement user",
+            ParentKind::Opportunity => "Opportunity user",
+        }
+    }
+
+    pub async fn get_participant(
+        &self,
+        caller: &Caller,
+        kind: ParentKind,
+        id: &str,
+    ) -> Result<ParticipantView> {
+        caller.require(Self::participant_scope(kind, false))?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let p = self.live_participant(&mut tx, caller, kind, id).await?;
+        let mut v = crate::views::participant_views(&mut tx, caller.org, vec![p]).await?;
+        Ok(v.remove(0))
+    }
+
+    async fn live_participant(
+        &self,
+        tx: &mut S::Tx,
+        caller: &Caller,
+        kind: ParentKind,
+        id: &str,
+    ) -> Result<Participant> {
+        let id = ParticipantId::parse(id).ok_or(Error::NotFound(Self::participant_noun(kind)))?;
+        tx.get_participant(caller.org, id)
+            .await
+            .map_err(store_error)?
+            .filter(|p| p.parent_kind == kind && p.deleted_at.is_none())
+            .ok_or(Error::NotFound(Self::participant_noun(kind)))
+    }
+
+    pub async fn list_participants(
+        &self,
+        caller: &Caller,
+        kind: ParentKind,
+        parent: Option<&str>,
+        crm_user: Option<&str>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ParticipantView>> {
+        caller.require(Self::participant_scope(kind, false))?;
+        let fingerprint = format!(
+            "participants|{}|{}|{parent:?}|{crm_user:?}",
+            caller.org,
+            kind.as_str()
+        );
+        let after = self.decode_cursor(&fingerprint, cursor)?;
+        // A filter on an id that cannot exist matches nothing rather than erroring.
+        let parent_id = parent.map(RecordId::parse);
+        let crm_id = crm_user.map(CrmUserId::parse);
+        if matches!(parent_id, Some(None)) || matches!(crm_id, Some(None)) {
+            return Ok(Page {
+                items: vec![],
+                next_cursor: None,
+            });
+        }
+        let limit = limit.clamp(1, MAX_PAGE);
+        let query = ParticipantQuery {
+            parent: parent_id.flatten(),
+            crm_user: crm_id.flatten(),
+            after: after.map(|k| ParticipantId::from_uuid(k.id)),
+            limit: limit + 1,
+        };
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let mut rows = tx
+            .list_participants(caller.org, kind, &query)
+            .await
+            .map_err(store_error)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = match (more, rows.last()) {
+            (true, Some(last)) => Some(self.encode_cursor(
+                &fingerprint,
+                &Key {
+                    sort_at: last.created_at,
+                    id: last.id.uuid(),
+                },
+            )),
+            _ => None,
+        };
+        let items = crate::views::participant_views(&mut tx, caller.org, rows).await?;
+        Ok(Page { items, next_cursor })
+    }
+
+    pub async fn create_participant(
+        &self,
+        caller: &Caller,
+        kind: ParentKind,
+        input: ParticipantPatch,
+    ) -> Result<ParticipantView> {
+        caller.require(Self::participant_scope(kind, true))?;
+        let mut missing = Issues::default();
+        if input.parent.is_none() {
+            let field = match kind {
+                ParentKind::Engagement => "engagementId",
+                ParentKind::Opportunity => "opportunityId",
+            };
+            missing.push(Issue::required(vec![field.into()], "string"));
+        }
+        if input.crm_user.is_none() {
+            missing.push(Issue::required(vec!["userId".into()], "string"));
+        }
+        let (parent, crm_user) =
+            missing.into_result((input.parent.clone(), input.crm_user.clone()))?;
+        let (parent, crm_user) = (parent.unwrap_or_default(), crm_user.unwrap_or_default());
+        in_write_tx!(self, tx => async {
+            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let parent_id = RecordId::parse(&parent).ok_or(Error::NotFound(kind.record_kind().noun()))?;
+            unit.live_parent(kind, parent_id).await?;
+            let crm = self.crm_user_in(&mut unit, &crm_user).await?;
+            let old = unit.tx.find_participant(caller.org, parent_id, crm.id).await.map_err(store_error)?;
+            if old.as_ref().is_some_and(|p| p.deleted_at.is_none()) {
+                return Err(Error::Conflict(format!(
+                    "user {} is already on this {}", crm.id, kind.as_str()
+                )));
+            }
+            let mut new = old.clone().unwrap_or_else(|| Participant {
+                id: ParticipantId::new(),
+                org: caller.org,
+                connection: caller.connection,
+                parent_kind: kind,
+                parent: parent_id,
+                crm_user: crm.id,
+                name: None,
+                share: None,
+                deleted_at: None,
+                created_at: unit.now,
+                updated_at: unit.now,
+            });
+            new.deleted_at = None;
+            input.name.clone().apply_to(&mut new.name);
+            input.share.clone().apply_to(&mut new.share);
+            let p = unit.put_participant(old.as_ref(), new).await?;
+            Ok(ParticipantView { participant: p, crm_user: crm })
+        }.await)
+    }
+
+    async fn crm_user_in(&self, unit: &mut Unit<'_, S::Tx>, raw: &str) -> Result<CrmUser> {
+        let id = CrmUserId::parse(raw).ok_or(Error::NotFound("User"))?;
+        unit.tx
+            .get_crm_users(unit.org, &[id])
+            .await
+            .map_err(store_error)?
+            .pop()
+            .ok_or(Error::NotFound("User"))
+    }
+
+    pub async fn update_participant(
+        &self,
+        caller: &Caller,
+        kind: ParentKind,
+        id: &str,
+        input: ParticipantPatch,
+    ) -> Result<ParticipantView> {
+        caller.require(Self::participant_scope(kind, true))?;
+        in_write_tx!(self, tx => async {
+            let old = self.live_participant(&mut tx, caller, kind, id).await?;
+            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: old.connection, now: time::now() };
+            let mut new = old.clone();
+            if let Some(raw) = &input.parent {
+                let parent = RecordId::parse(raw).ok_or(Error::NotFound(kind.record_kind().noun()))?;
+                unit.live_parent(kind, parent).await?;
+                new.parent = parent;
+            }
+            let crm = match &input.crm_user {
+                Some(raw) => self.crm_user_in(&mut unit, raw).await?,
+                None => self.crm_user_in(&mut unit, &old.crm_user.to_string()).await?,
+            };
+            new.crm_user = crm.id;
+            if (new.parent, new.crm_user) != (old.parent, old.crm_user) {
+                if let Some(other) = unit.tx.find_participant(caller.org, new.parent, new.crm_user).await.map_err(store_error)? {
+                    if other.id != old.id {
+                        return Err(Error::Conflict(format!(
+                            "user {} is already on this {}", crm.id, kind.as_str()
+                        )));
+                    }
+                }
+            }
+            input.name.clone().apply_to(&mut new.name);
+            input.share.clone().apply_to(&mut new.share);
+            let p = unit.put_participant(Some(&old), new).await?;
+            Ok(ParticipantView { participant: p, crm_user: crm })
+        }.await)
+    }
+
+    pub async fn delete_participant(
+        &self,
+        caller: &Caller,
+        kind: ParentKind,
+        id: &str,
+    ) -> Result<()> {
+        caller.require(Self::participant_scope(kind, true))?;
+        in_write_tx!(self, tx => async {
+            let old = self.live_participant(&mut tx, caller, kind, id).await?;
+            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: old.connection, now: time::now() };
+            let mut new = old.clone();
+            new.deleted_at = Some(unit.now);
+            unit.put_participant(Some(&old), new).await?;
+            Ok(())
+        }.await)
+    }
+
+    pub async fn list_crm_users(
+        &self,
+        caller: &Caller,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<CrmUser>> {
+        caller.require(Scope::UsersRead)?;
+        let fingerprint = format!("crm_users|{}", caller.org);
+        let after = self.decode_cursor(&fingerprint, cursor)?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let mut items = tx
+            .list_crm_users(
+                caller.org,
+                after.map(|k| CrmUserId::from_uuid(k.id)),
+                limit + 1,
+            )
+            .await
+            .map_err(store_error)?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next_cursor = match (more, items.last()) {
+            (true, Some(last)) => Some(self.encode_cursor(
+                &fingerprint,
+                &Key {
+                    sort_at: last.created_at,
+                    id: last.id.uuid(),
+                },
+            )),
+            _ => None,
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    pub async fn get_crm_user(&self, caller: &Caller, id: &str) -> Result<CrmUser> {
+        caller.require(Scope::UsersRead)?;
+        let id = CrmUserId::parse(id).ok_or(Error::NotFound("User"))?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        tx.get_crm_users(caller.org, &[id])
+            .await
+            .map_err(store_error)?
+            .pop()
+            .ok_or(Error::NotFound("User"))
+    }
+
+    /// The outbox of the caller's organization, oldest first, after `after_seq`.
+    pub async fn events(
+        &self,
+        caller: &Caller,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<liaison_store::Event>> {
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        tx.list_events(caller.org, after_seq, limit.clamp(1, MAX_PAGE))
+            .await
+            .map_err(store_error)
+    }
+}

@@ -1,0 +1,479 @@
+//! CRM → hub sync: upserts of engagements and opportunities with everything nested in them
+//! (accounts, contacts, leads, engagement types, reps), merges, soft deletes and the
+//! reconciliation of engagements removed upstream.
+
+use crate::records::{Unit, load};
+use crate::views::{EngagementView, OpportunityView};
+use crate::{Caller, Engine, in_write_tx, store_error};
+use liaison_domain::model::*;
+use liaison_domain::scope::Scope;
+use liaison_domain::time::Instant;
+use liaison_domain::*;
+use liaison_store::{RecordQuery, Store, StoreTx};
+use std::collections::HashSet;
+
+impl<T: StoreTx> Unit<'_, T> {
+    /// Applies `deletedAt`, `owner` and both merge directions of a nested record's lifecycle.
+    async fn apply_lifecycle<E: Entity>(
+        &mut self,
+        old: Option<&Record<E>>,
+        mut rec: Record<E>,
+        life: Lifecycle,
+    ) -> Result<RecordId> {
+        life.deleted_at.apply_to(&mut rec.deleted_at);
+        match life.owner {
+            Patch::Absent => {}
+            Patch::Null => rec.refs.owner = None,
+            Patch::Value(ext) => {
+                rec.refs.owner = Some(
+                    self.upsert_crm_user(&ext, Patch::Absent, Patch::Absent)
+                        .await?
+                        .id,
+                )
+            }
+        }
+        let rec = self.save(old, rec).await?;
+        for loser_ext in &life.merged_from {
+            if *loser_ext == rec.external_id {
+                continue;
+            }
+            // A loser never synced before is recorded as merged, so that a later reference to
+            // it still lands on the survivor.
+            let loser = match self.load_ext::<E>(loser_ext).await? {
+                Some(l) => l.id,
+                None => {
+                    let fresh = self.fresh::<E>(loser_ext);
+                    self.save(None, fresh).await?.id
+                }
+            };
+            self.merge::<E>(loser, rec.id).await?;
+        }
+        if let Some(survivor_ext) = life.merged_to.filter(|s| *s != rec.external_id) {
+            let survivor = self.resolve::<E>(&survivor_ext).await?;
+            self.merge::<E>(rec.id, survivor).await?;
+        }
+        self.survivor(E::KIND, rec.id).await
+    }
+
+    pub async fn upsert_account(&mut self, input: AccountIn) -> Result<RecordId> {
+        let old = self.load_ext::<Account>(&input.external_id).await?;
+        let mut rec = old
+            .clone()
+            .unwrap_or_else(|| self.fresh(&input.external_id));
+        let life = input.lifecycle.clone();
+        input.apply(&mut rec.data);
+        self.apply_lifecycle(old.as_ref(), rec, life).await
+    }
+
+    pub async fn upsert_contact(&mut self, input: ContactIn) -> Result<RecordId> {
+        let old = self.load_ext::<Contact>(&input.external_id).await?;
+        let mut rec = old
+            .clone()
+            .unwrap_or_else(|| self.fresh(&input.external_id));
+        ContactIn::apply_fields(input.name, input.profile, &mut rec.data);
+        match input.account {
+            Patch::Absent => {}
+            Patch::Null => rec.refs.account = None,
+            Patch::Value(a) => rec.refs.account = Some(self.upsert_account(a).await?),
+        }
+        self.apply_lifecycle(old.as_ref(), rec, input.lifecycle)
+            .await
+    }
+
+    pub async fn upsert_lead(&mut self, input: LeadIn) -> Result<RecordId> {
+        let old = self.load_ext::<Lead>(&input.external_id).await?;
+        let mut rec = old
+            .clone()
+            .unwrap_or_else(|| self.fresh(&input.external_id));
+        let life = input.lifecycle.clone();
+        input.apply_fields(&mut rec.data);
+        self.apply_lifecycle(old.as_ref(), rec, life).await
+    }
+
+    async fn upsert_engagement_type(
+        &mut self,
+        input: EngagementTypeIn,
+    ) -> Result<EngagementTypeId> {
+        let found = self
+            .tx
+            .find_engagement_type(
+                self.org,
+                self.connection,
+                input.external_id.as_deref(),
+                &input.name,
+            )
+            .await
+            .map_err(store_error)?;
+        let new = match &found {
+            Some(t) if t.name == input.name && t.activity_type == input.activity_type => {
+                return Ok(t.id);
+            }
+            Some(t) => EngagementType {
+                name: input.name,
+                activity_type: input.activity_type,
+                updated_at: self.now,
+                ..t.clone()
+            },
+            None => EngagementType {
+                id: EngagementTypeId::new(),
+                org: self.org,
+                connection: self.connection,
+                external_id: input.external_id,
+                name: input.name,
+                activity_type: input.activity_type,
+                created_at: self.now,
+                updated_at: self.now,
+            },
+        };
+        self.tx
+            .put_engagement_type(&new)
+            .await
+            .map_err(store_error)?;
+        let action = if found.is_some() {
+            liaison_store::EventAction::Updated
+        } else {
+            liaison_store::EventAction::Created
+        };
+        self.entity_event(
+            "engagement_type",
+            new.id.uuid(),
+            found.as_ref(),
+            &new,
+            action,
+        )
+        .await?;
+        Ok(new.id)
+    }
+
+    /// An internal id given in a payload (`engagementTypeId`, `accountId`) must name a record
+    /// of this organization; otherwise the payload is invalid at that field.
+    async fn check_type_id(&mut self, raw: &str, field: &str) -> Result<EngagementTypeId> {
+        let unknown = || Issue::custom(vec![field.into()], format!("Unknown {field}: {raw}"));
+        let id = EngagementTypeId::parse(raw).ok_or_else(|| Issues::from(unknown()))?;
+        let found = self
+            .tx
+            .get_engagement_types(self.org, &[id])
+            .await
+            .map_err(store_error)?;
+        if found.is_empty() {
+            return Err(Issues::from(unknown()).into());
+        }
+        Ok(id)
+    }
+
+    pub async fn upsert_opportunity(
+        &mut self,
+        input: OpportunityIn,
+        engagement: Option<&Refs>,
+    ) -> Result<Record<Opportunity>> {
+        // Every check that can refuse the payload runs before the first write.
+        let account_override = match input.account_id.as_value() {
+            Some(raw) => {
+                let unknown = || {
+                    Issues::from(Issue::custom(
+                        vec!["accountId".into()],
+                        format!("Unknown accountId: {raw}"),
+                    ))
+                };
+                let id = RecordId::parse(raw).ok_or_else(unknown)?;
+                match load::<Account, T>(self.tx, self.org, id).await? {
+                    Some(a) if a.is_live() => Some(id),
+                    _ => return Err(unknown().into()),
+                }
+            }
+            None => None,
+        };
+        let old = self.load_ext::<Opportunity>(&input.external_id).await?;
+        let mut rec = old
+            .clone()
+            .unwrap_or_else(|| self.fresh(&input.external_id));
+        OpportunityFields {
+            name: input.name,
+            amount: input.amount,
+            closed_at: input.closed_at,
+            remote_created_at: input.remote_created_at,
+            last_activity_at: input.last_activity_at,
+            disposition: input.disposition,
+        }
+        .apply(&mut rec.data);
+        input.deleted_at.apply_to(&mut rec.deleted_at);
+        match (account_override, input.account) {
+            (Some(id), _) => rec.refs.account = Some(id),
+            (None, Patch::Value(a)) => rec.refs.account = Some(self.upsert_account(a).await?),
+            (None, Patch::Null) => rec.refs.account = None,
+            (None, Patch::Absent) => {}
+        }
+        match input.contact {
+            Patch::Value(c) => rec.refs.contact = Some(self.upsert_contact(c).await?),
+            Patch::Null => rec.refs.contact = None,
+            Patch::Absent => {}
+        }
+        match input.contacts {
+            Patch::Value(list) => {
+                let mut ids = Vec::with_capacity(list.len());
+                let mut primary = None;
+                for item in list {
+                    let id = self.upsert_contact(item.contact).await?;
+                    if item.is_primary && primary.is_none() {
+                        primary = Some(id);
+                    }
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                if let Some(p) = primary {
+                    rec.refs.contact = Some(p);
+                }
+                rec.data.contact_ids = ids;
+            }
+            Patch::Null => rec.data.contact_ids.clear(),
+            Patch::Absent => {}
+        }
+        if let (true, Some(e)) = (input.copy_engagement_relationships, engagement) {
+            if e.account.is_some() {
+                rec.refs.account = e.account;
+            }
+            if e.contact.is_some() {
+                rec.refs.contact = e.contact;
+            }
+            if e.lead.is_some() {
+                rec.refs.lead = e.lead;
+            }
+        }
+        let rec = self.save(old.as_ref(), rec).await?;
+        self.set_participants(ParentKind::Opportunity, rec.id, input.users)
+            .await?;
+        Ok(rec)
+    }
+
+    pub async fn upsert_engagement(&mut self, input: EngagementIn) -> Result<Record<Engagement>> {
+        let old = self.load_ext::<Engagement>(&input.external_id).await?;
+        if let Some(old) = &old {
+            if rules::is_stale(
+                old.remote_updated_at,
+                input.remote_updated_at.as_value().copied(),
+            ) {
+                return Ok(old.clone());
+            }
+        }
+        let mut rec = old
+            .clone()
+            .unwrap_or_else(|| self.fresh(&input.external_id));
+        EngagementFields {
+            direction: input.direction,
+            subject: input.subject,
+            content: input.content,
+            start_time: input.start_time,
+            start_time_localized: input.start_time_localized,
+            end_time: input.end_time,
+            remote_created_at: input.remote_created_at,
+        }
+        .apply(&mut rec.data);
+        // The check runs on the merged record: a payload may move only one end.
+        rules::check_times(
+            rec.data.start_time,
+            rec.data.end_time,
+            vec!["endTime".into()],
+        )
+        .map_err(Issues::from)?;
+        let type_override = match input.engagement_type_id.as_value() {
+            Some(raw) => Some(self.check_type_id(raw, "engagementTypeId").await?),
+            None => None,
+        };
+        input.remote_updated_at.apply_to(&mut rec.remote_updated_at);
+        input.deleted_at.apply_to(&mut rec.deleted_at);
+        match (type_override, input.engagement_type) {
+            (Some(id), _) => rec.refs.engagement_type = Some(id),
+            (None, Patch::Value(t)) => {
+                rec.refs.engagement_type = Some(self.upsert_engagement_type(t).await?)
+            }
+            (None, Patch::Null) => rec.refs.engagement_type = None,
+            (None, Patch::Absent) => {}
+        }
+        match input.account {
+            Patch::Value(a) => rec.refs.account = Some(self.upsert_account(a).await?),
+            Patch::Null => rec.refs.account = None,
+            Patch::Absent => {}
+        }
+        match input.contact {
+            Patch::Value(c) => rec.refs.contact = Some(self.upsert_contact(c).await?),
+            Patch::Null => rec.refs.contact = None,
+            Patch::Absent => {}
+        }
+        match input.lead {
+            Patch::Value(l) => rec.refs.lead = Some(self.upsert_lead(l).await?),
+            Patch::Null => rec.refs.lead = None,
+            Patch::Absent => {}
+        }
+        match input.opportunity {
+            Patch::Value(o) => {
+                let refs = rec.refs;
+                rec.refs.opportunity = Some(self.upsert_opportunity(o, Some(&refs)).await?.id)
+            }
+            Patch::Null => rec.refs.opportunity = None,
+            Patch::Absent => {}
+        }
+        let rec = self.save(old.as_ref(), rec).await?;
+        self.set_participants(ParentKind::Engagement, rec.id, input.users)
+            .await?;
+        Ok(rec)
+    }
+}
+
+impl<S: Store> Engine<S> {
+    fn unit<'t>(&self, tx: &'t mut S::Tx, caller: &Caller, now: Instant) -> Unit<'t, S::Tx> {
+        Unit {
+            tx,
+            org: caller.org,
+            connection: caller.connection,
+            now,
+        }
+    }
+
+    pub async fn sync_engagement(
+        &self,
+        caller: &Caller,
+        input: EngagementIn,
+    ) -> Result<EngagementView> {
+        caller.require(Scope::EngagementsWrite)?;
+        in_write_tx!(self, tx => async {
+            let mut unit = self.unit(&mut tx, caller, time::now());
+            let rec = unit.upsert_engagement(input.clone()).await?;
+            let mut views = crate::views::engagement_views(unit.tx, caller.org, vec![rec]).await?;
+            Ok(views.remove(0))
+        }.await)
+    }
+
+    /// Syncs a batch in one transaction. Items that failed to parse are reported in their
+    /// place; should any item fail in the engine, the batch is rolled back and each item is
+    /// synced in a transaction of its own, so one bad item neither sinks the rest nor leaves
+    /// half of itself behind.
+    pub async fn sync_engagements(
+        &self,
+        caller: &Caller,
+        items: Vec<std::result::Result<EngagementIn, Issues>>,
+    ) -> Result<Vec<Result<EngagementView>>> {
+        caller.require(Scope::EngagementsWrite)?;
+        let together = in_write_tx!(self, tx => async {
+            let mut unit = self.unit(&mut tx, caller, time::now());
+            let mut out = Vec::with_capacity(items.len());
+            for item in &items {
+                match item {
+                    // A rule broken half-way through an item may have left nested writes
+                    // behind; the whole batch is then redone item by item.
+                    Ok(input) => out.push(Ok(unit.upsert_engagement(input.clone()).await?)),
+                    Err(issues) => out.push(Err(Error::Invalid(issues.clone()))),
+                }
+            }
+            let ok: Vec<Record<Engagement>> = out.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+            let mut views = crate::views::engagement_views(unit.tx, caller.org, ok).await?.into_iter();
+            Ok(out.into_iter().map(|r| r.map(|_| views.next().expect("one view per record"))).collect::<Vec<_>>())
+        }.await);
+        match together {
+            Ok(results) => Ok(results),
+            Err(e) => {
+                tracing::debug!(error = %e, "batch could not land as one; syncing item by item");
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(match item {
+                        Ok(input) => self.sync_engagement(caller, input).await,
+                        Err(issues) => Err(Error::Invalid(issues)),
+                    });
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    pub async fn sync_opportunity(
+        &self,
+        caller: &Caller,
+        input: OpportunityIn,
+    ) -> Result<OpportunityView> {
+        caller.require(Scope::OpportunitiesWrite)?;
+        in_write_tx!(self, tx => async {
+            let mut unit = self.unit(&mut tx, caller, time::now());
+            let rec = unit.upsert_opportunity(input.clone(), None).await?;
+            let mut views = crate::views::opportunity_views(unit.tx, caller.org, vec![rec]).await?;
+            Ok(views.remove(0))
+        }.await)
+    }
+
+    pub async fn sync_opportunities(
+        &self,
+        caller: &Caller,
+        items: Vec<std::result::Result<OpportunityIn, Issues>>,
+    ) -> Result<Vec<Result<OpportunityView>>> {
+        caller.require(Scope::OpportunitiesWrite)?;
+        let together = in_write_tx!(self, tx => async {
+            let mut unit = self.unit(&mut tx, caller, time::now());
+            let mut out = Vec::with_capacity(items.len());
+            for item in &items {
+                match item {
+                    // A rule broken half-way through an item may have left nested writes
+                    // behind; the whole batch is then redone item by item.
+                    Ok(input) => out.push(Ok(unit.upsert_opportunity(input.clone(), None).await?)),
+                    Err(issues) => out.push(Err(Error::Invalid(issues.clone()))),
+                }
+            }
+            let ok: Vec<Record<Opportunity>> = out.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+            let mut views = crate::views::opportunity_views(unit.tx, caller.org, ok).await?.into_iter();
+            Ok(out.into_iter().map(|r| r.map(|_| views.next().expect("one view per record"))).collect::<Vec<_>>())
+        }.await);
+        match together {
+            Ok(results) => Ok(results),
+            Err(e) => {
+                tracing::debug!(error = %e, "batch could not land as one; syncing item by item");
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(match item {
+                        Ok(input) => self.sync_opportunity(caller, input).await,
+                        Err(issues) => Err(Error::Invalid(issues)),
+                    });
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Soft-deletes the caller's engagements that start within `[from, to]` and whose
+    /// external id is not in `valid`: the CRM says these are all that exist in the window.
+    pub async fn soft_delete_removed(
+        &self,
+        caller: &Caller,
+        valid: Vec<String>,
+        from: Instant,
+        to: Instant,
+    ) -> Result<u64> {
+        caller.require(Scope::EngagementsWrite)?;
+        let valid: HashSet<String> = valid.into_iter().collect();
+        in_write_tx!(self, tx => async {
+            let mut unit = self.unit(&mut tx, caller, time::now());
+            let mut query = RecordQuery::new(RecordKind::Engagement);
+            query.connection = Some(caller.connection);
+            query.start_between = Some((from, to));
+            query.limit = 500;
+            let mut removed = 0u64;
+            loop {
+                let rows = unit.tx.list_records(caller.org, &query).await.map_err(store_error)?;
+                let Some(last) = rows.last() else { break };
+                query.after = Some(liaison_store::Key { sort_at: last.sort_at, id: last.id.uuid() });
+                let full = rows.len() as u32 == query.limit;
+                for row in rows {
+                    if valid.contains(&row.external_id) {
+                        continue;
+                    }
+                    let old: Record<Engagement> = crate::records::decode(row)?;
+                    let mut new = old.clone();
+                    new.deleted_at = Some(unit.now);
+                    unit.save(Some(&old), new).await?;
+                    removed += 1;
+                }
+                if !full {
+                    break;
+                }
+            }
+            Ok(removed)
+        }.await)
+    }
+}

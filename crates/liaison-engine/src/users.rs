@@ -1,0 +1,198 @@
+//! Workspace users (the reps): create, read, update, and the relinking of CRM users that a
+//! change of email, name or explicit mapping calls for.
+
+use crate::reads::{MAX_PAGE, Page};
+use crate::records::Unit;
+use crate::{Caller, Engine, in_write_tx, store_error};
+use liaison_domain::model::*;
+use liaison_domain::rules::{email_key, name_key};
+use liaison_domain::scope::Scope;
+use liaison_domain::*;
+use liaison_store::{EventAction, Key, Store, StoreTx, UserQuery};
+
+impl<T: StoreTx> Unit<'_, T> {
+    async fn put_user(
+        &mut self,
+        old: Option<&WorkspaceUser>,
+        mut new: WorkspaceUser,
+    ) -> Result<WorkspaceUser> {
+        if let Some(ext) = &new.external_id {
+            if old.and_then(|o| o.external_id.as_ref()) != Some(ext) {
+                let taken = self
+                    .tx
+                    .list_users(
+                        self.org,
+                        &UserQuery {
+                            external_id: Some(ext.clone()),
+                            limit: 1,
+                            ..UserQuery::default()
+                        },
+                    )
+                    .await
+                    .map_err(store_error)?;
+                if taken.iter().any(|u| u.id != new.id) {
+                    return Err(Error::Conflict(format!(
+                        "another user is already mapped to externalId `{ext}`"
+                    )));
+                }
+            }
+        }
+        if old == Some(&new) {
+            return Ok(new);
+        }
+        new.updated_at = self.now;
+        self.tx
+            .put_user(&new, old.is_none())
+            .await
+            .map_err(store_error)?;
+        let action = if old.is_some() {
+            EventAction::Updated
+        } else {
+            EventAction::Created
+        };
+        self.entity_event("user", new.id.uuid(), old, &new, action)
+            .await?;
+        // Relink every CRM user whose link may depend on this user, before and after.
+        let mut keys: Vec<(Option<String>, Option<String>, Option<String>)> = Vec::new();
+        for u in old.into_iter().chain(std::iter::once(&new)) {
+            keys.push((
+                u.external_id.clone(),
+                u.email.as_deref().and_then(email_key),
+                u.full_name().as_deref().and_then(name_key),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (ext, email, name) in keys {
+            let crm_users = self
+                .tx
+                .crm_users_matching(self.org, ext.as_deref(), email.as_deref(), name.as_deref())
+                .await
+                .map_err(store_error)?;
+            for crm in crm_users {
+                if !seen.insert(crm.id) {
+                    continue;
+                }
+                let mut relinked = crm.clone();
+                relinked.user = self.link_for(&crm).await?;
+                self.put_crm_user(Some(&crm), relinked).await?;
+            }
+        }
+        Ok(new)
+    }
+}
+
+impl<S: Store> Engine<S> {
+    fn check_org(caller: &Caller, raw: &str) -> Result<()> {
+        if OrgId::parse(raw) == Some(caller.org) {
+            Ok(())
+        } else {
+            Err(Error::NotFound("Organization"))
+        }
+    }
+
+    pub async fn create_user(&self, caller: &Caller, input: UserIn) -> Result<WorkspaceUser> {
+        caller.require(Scope::UsersWrite)?;
+        Self::check_org(caller, &input.organization_id)?;
+        in_write_tx!(self, tx => async {
+            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let input = input.clone();
+            let user = WorkspaceUser {
+                id: UserId::new(),
+                org: caller.org,
+                email: Some(input.email),
+                phone_number: input.phone_number,
+                first_name: input.first_name,
+                last_name: input.last_name,
+                member_team_id: input.member_team_id,
+                coach_team_ids: input.coach_team_ids,
+                external_id: input.external_id,
+                disabled: false,
+                billable: input.billable.unwrap_or(true),
+                is_admin: input.is_admin,
+                contact_settings: input.contact_settings,
+                created_at: unit.now,
+                updated_at: unit.now,
+            };
+            unit.put_user(None, user).await
+        }.await)
+    }
+
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        patch: UserPatch,
+    ) -> Result<WorkspaceUser> {
+        caller.require(Scope::UsersWrite)?;
+        if let Some(org) = &patch.organization_id {
+            Self::check_org(caller, org)?;
+        }
+        let id = UserId::parse(id).ok_or(Error::NotFound("User"))?;
+        in_write_tx!(self, tx => async {
+            let old = tx.get_user(caller.org, id).await.map_err(store_error)?.ok_or(Error::NotFound("User"))?;
+            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let p = patch.clone();
+            let mut new = old.clone();
+            p.email.apply_to(&mut new.email);
+            p.phone_number.apply_to(&mut new.phone_number);
+            p.first_name.apply_to(&mut new.first_name);
+            p.last_name.apply_to(&mut new.last_name);
+            p.member_team_id.apply_to(&mut new.member_team_id);
+            p.external_id.apply_to(&mut new.external_id);
+            p.contact_settings.apply_to(&mut new.contact_settings);
+            if let Some(d) = p.disabled { new.disabled = d; }
+            if let Some(b) = p.billable { new.billable = b; }
+            unit.put_user(Some(&old), new).await
+        }.await)
+    }
+
+    pub async fn get_user(&self, caller: &Caller, id: &str) -> Result<WorkspaceUser> {
+        caller.require(Scope::UsersRead)?;
+        let id = UserId::parse(id).ok_or(Error::NotFound("User"))?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        tx.get_user(caller.org, id)
+            .await
+            .map_err(store_error)?
+            .ok_or(Error::NotFound("User"))
+    }
+
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        disabled: Option<bool>,
+        external_id: Option<String>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<WorkspaceUser>> {
+        caller.require(Scope::UsersRead)?;
+        let fingerprint = format!("users|{}|{disabled:?}|{external_id:?}", caller.org);
+        let after = self.decode_cursor(&fingerprint, cursor)?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let mut items = tx
+            .list_users(
+                caller.org,
+                &UserQuery {
+                    disabled,
+                    external_id,
+                    after: after.map(|k| UserId::from_uuid(k.id)),
+                    limit: limit + 1,
+                },
+            )
+            .await
+            .map_err(store_error)?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next_cursor = match (more, items.last()) {
+            (true, Some(last)) => Some(self.encode_cursor(
+                &fingerprint,
+                &Key {
+                    sort_at: last.created_at,
+                    id: last.id.uuid(),
+                },
+            )),
+            _ => None,
+        };
+        Ok(Page { items, next_cursor })
+    }
+}
