@@ -10,7 +10,7 @@ mod users;
 mod views;
 
 pub use auth::{Caller, NewToken};
-pub use reads::{EngagementFilter, Page, RecordRef};
+pub use reads::{EngagementFilter, MAX_PAGE, Page, RecordRef};
 pub use views::{EngagementView, OpportunityView, ParticipantView};
 
 use liaison_domain::cursor::CursorCodec;

@@ -1,1 +1,140 @@
+//! The Liaison binary's library half: configuration, backend choice, and the server's life
+//! (bootstrap, serving, graceful shutdown). `main.rs` is only the command line over it.
 
+use anyhow::{Context, bail};
+use liaison_engine::Engine;
+use liaison_store::Store;
+use liaison_store_postgres::PgStore;
+use liaison_store_sqlite::SqliteStore;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:liaison.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            bail!("unsupported database URL `{url}`: use sqlite:<file> or postgres://…")
+        }
+    }
+}
+
+/// Runs `$body` with `$store` bound to the opened, migrated backend that `$url` names. The
+/// backend is chosen once, here; everything after is generic over `Store`.
+#[macro_export]
+macro_rules! with_store {
+    ($url:expr, |$store:ident| $body:expr) => {{
+        match $crate::Backend::of($url)? {
+            $crate::Backend::Sqlite => {
+                let $store = $crate::open_sqlite($url).await?;
+                $body
+            }
+            $crate::Backend::Postgres => {
+                let $store = $crate::open_postgres($url).await?;
+                $body
+            }
+        }
+    }};
+}
+
+pub async fn open_sqlite(url: &str) -> anyhow::Result<SqliteStore> {
+    let store = SqliteStore::connect(url)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    store
+        .migrate()
+        .await
+        .context("applying SQLite migrations")?;
+    Ok(store)
+}
+
+pub async fn open_postgres(url: &str) -> anyhow::Result<PgStore> {
+    let store = PgStore::connect(url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    store
+        .migrate()
+        .await
+        .context("applying PostgreSQL migrations")?;
+    Ok(store)
+}
+
+/// A server bound to its address, ready to run.
+pub struct Server<S: Store> {
+    pub engine: Arc<Engine<S>>,
+    pub listener: TcpListener,
+    /// On a fresh database, the token created for organization `default` (shown once).
+    pub bootstrap_token: Option<String>,
+}
+
+impl<S: Store> Server<S> {
+    /// Builds the engine (bootstrapping an empty database) and binds the listener.
+    pub async fn bind(store: S, listen: &str) -> anyhow::Result<Self> {
+        let engine = Arc::new(Engine::new(store).await?);
+        let bootstrap_token = engine.bootstrap().await?.map(|t| t.secret);
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        Ok(Server {
+            engine,
+            listener,
+            bootstrap_token,
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish and closes the
+    /// store. Every acknowledged write was committed before its response was sent.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = liaison_api::app(self.engine.clone());
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.engine.store().close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

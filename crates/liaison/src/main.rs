@@ -1,1 +1,159 @@
-fn main() {}
+//! `liaison`: the engagement hub's server and its administration commands.
+//! Settings come from flags, then `LIAISON_*` environment variables, then defaults.
+
+use clap::{Args, Parser, Subcommand};
+use liaison::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN, Server, shutdown_signal, with_store};
+use liaison_domain::TokenId;
+use liaison_domain::scope::{Scope, ScopeSet};
+use liaison_domain::time::format_instant;
+use liaison_store::Store;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "liaison",
+    version,
+    about = "Liaison: a self-hosted engagement hub"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Db {
+    /// Database URL: `sqlite:<file>` (created if missing) or `postgres://…` (the database is
+    /// created if it does not exist).
+    #[arg(long, env = "LIAISON_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on.
+        #[arg(long, env = "LIAISON_LISTEN", default_value = DEFAULT_LISTEN)]
+        listen: String,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token (and its organization and connection when missing); prints only the
+    /// token.
+    Create {
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+        /// CRM connection name within the organization.
+        #[arg(long, default_value = "default")]
+        connection: String,
+        /// Comma-separated scopes, `read` for every read scope, or `all`.
+        #[arg(long, default_value = "all")]
+        scopes: String,
+        /// A name to tell the token apart in listings.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("LIAISON_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { db, listen } => with_store!(&db.database_url, |store| {
+            let backend = store.backend_name();
+            let server = Server::bind(store, &listen).await?;
+            if let Some(token) = &server.bootstrap_token {
+                println!(
+                    "Created organization `default` with connection `default`.\n\
+                     Its API token is shown only this once:\n\n    {token}\n"
+                );
+            }
+            tracing::info!(addr = %server.local_addr()?, backend, "liaison is ready");
+            server.run(shutdown_signal()).await
+        }),
+        Command::Migrate { db } => with_store!(&db.database_url, |store| {
+            let _ = store;
+            eprintln!("migrations applied");
+            Ok(())
+        }),
+        Command::Token { command, db } => with_store!(&db.database_url, |store| {
+            let engine = liaison_engine::Engine::new(store).await?;
+            match command {
+                TokenCommand::Create {
+                    org,
+                    connection,
+                    scopes,
+                    name,
+                } => {
+                    let scopes = ScopeSet::parse(&scopes).map_err(anyhow::Error::msg)?;
+                    let created = engine
+                        .create_token(&org, &connection, &name, scopes)
+                        .await?;
+                    println!("{}", created.secret);
+                }
+                TokenCommand::List => {
+                    println!(
+                        "{:<36}  {:<16}  {:<10}  {:<24}  {:<8}  scopes",
+                        "id", "org", "prefix", "created", "state"
+                    );
+                    for (t, org) in engine.list_tokens().await? {
+                        let state = if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        let scopes = if t.scopes == Scope::all() {
+                            "all".to_owned()
+                        } else {
+                            t.scopes.to_string()
+                        };
+                        println!(
+                            "{:<36}  {:<16}  {:<10}  {:<24}  {:<8}  {}",
+                            t.id,
+                            org,
+                            t.prefix,
+                            format_instant(&t.created_at),
+                            state,
+                            scopes
+                        );
+                    }
+                }
+                TokenCommand::Revoke { id } => {
+                    let id = TokenId::parse(&id)
+                        .ok_or_else(|| anyhow::anyhow!("`{id}` is not a token id"))?;
+                    engine.revoke_token(id).await?;
+                    eprintln!("revoked {id}");
+                }
+            }
+            engine.store().close().await;
+            Ok(())
+        }),
+    }
+}

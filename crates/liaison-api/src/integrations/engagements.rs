@@ -1,0 +1,263 @@
+//! Engagements: sync (single and batch), reconciliation of removed ones, reads, deletes, and a
+//! rep's engagement list.
+
+use super::inputs::{self, parse, parse_batch};
+use super::wire::EngagementOut;
+use super::{ApiError, ApiResult, Authed, Body, DEFAULT_PAGE, Params, list_envelope};
+use crate::AppState;
+use crate::decode::Reader;
+use crate::request::{BATCH_BODY_LIMIT, BATCH_ITEM_LIMIT, BODY_LIMIT, param_u32};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use liaison_domain::{Error, Issue, Issues};
+use liaison_engine::{EngagementFilter, RecordRef};
+use liaison_store::Store;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub fn router<S: Store>() -> Router<AppState<S>> {
+    let batch = Router::new()
+        .route(
+            "/v1/integrations/sync/batch/engagements",
+            put(sync_batch::<S>),
+        )
+        .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
+    Router::new()
+        .route("/v1/integrations/sync/engagements", put(sync_one::<S>))
+        .route(
+            "/v1/integrations/sync/engagements/soft-delete-removed",
+            post(soft_delete_removed::<S>),
+        )
+        .route("/v1/integrations/engagements", get(list::<S>))
+        .route(
+            "/v1/integrations/engagements/{id}",
+            get(get_one::<S>).delete(delete_one::<S>),
+        )
+        .route(
+            "/v1/integrations/users/{id}/engagements",
+            get(user_engagements::<S>),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .merge(batch)
+}
+
+async fn sync_one<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    let input = parse(&body, vec![], inputs::engagement).map_err(Error::from)?;
+    let view = st.engine.sync_engagement(&caller, input).await?;
+    Ok(Json(json!({"data": EngagementOut::from(view)})))
+}
+
+/// Checks a batch's item count before any item is read.
+pub(super) fn check_batch(body: &Value) -> Result<(), Error> {
+    match body.as_array() {
+        Some(items) if items.len() > BATCH_ITEM_LIMIT => Err(Error::PayloadTooLarge(format!(
+            "a batch carries at most {BATCH_ITEM_LIMIT} items; this one has {}",
+            items.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// An item of a batch that did not land, in the place of the record it would have been.
+pub(super) fn item_error(index: usize, external_id: Option<&str>, e: Error) -> Value {
+    let (status, error, issues) = match e {
+        Error::Invalid(issues) => (422, "Validation failed".to_owned(), issues.0),
+        Error::NotFound(what) => (404, format!("{what} not found"), vec![]),
+        Error::Conflict(m) => (409, m, vec![]),
+        Error::Forbidden(m) => (403, m, vec![]),
+        Error::Internal(cause) => {
+            tracing::error!(%cause, index, "batch item failed");
+            (500, "Internal server error".to_owned(), vec![])
+        }
+        other => (400, other.to_string(), vec![]),
+    };
+    let mut v = json!({"index": index, "status": status, "error": error});
+    if let Some(ext) = external_id {
+        v["externalId"] = json!(ext);
+    }
+    if !issues.is_empty() {
+        v["name"] = json!("ZodError");
+        v["issues"] = json!(issues);
+    }
+    v
+}
+
+pub(super) fn external_id_of(item: &Value) -> Option<&str> {
+    item.get("externalId").and_then(Value::as_str)
+}
+
+async fn sync_batch<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    check_batch(&body)?;
+    let items = parse_batch(&body, inputs::engagement).map_err(Error::from)?;
+    let results = st.engine.sync_engagements(&caller, items).await?;
+    let raw = body.as_array().map(Vec::as_slice).unwrap_or_default();
+    let data: Vec<Value> = results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            Ok(view) => serde_json::to_value(EngagementOut::from(view)).unwrap_or(Value::Null),
+            Err(e) => item_error(i, raw.get(i).and_then(external_id_of), e),
+        })
+        .collect();
+    Ok(Json(json!({"data": data})))
+}
+
+async fn soft_delete_removed<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    let (valid, from, to) = parse(&body, vec![], |r: &mut Reader, o| {
+        let valid = match r.array(o, "validExternalIds") {
+            liaison_domain::Patch::Value(items) => Some(
+                items
+                    .into_iter()
+                    .filter_map(|(path, v)| match v.as_str() {
+                        Some(s) => Some(s.to_owned()),
+                        None => {
+                            r.issues.push(Issue::wrong_type(
+                                path,
+                                "string",
+                                crate::decode::type_name(v),
+                            ));
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            liaison_domain::Patch::Null => {
+                r.issues.push(Issue::wrong_type(
+                    vec!["validExternalIds".into()],
+                    "array",
+                    "null",
+                ));
+                None
+            }
+            liaison_domain::Patch::Absent => {
+                if !o.map.contains_key("validExternalIds") {
+                    r.issues
+                        .push(Issue::required(vec!["validExternalIds".into()], "array"));
+                }
+                None
+            }
+        };
+        let from = r.required_instant(o, "fromTime");
+        let to = r.required_instant(o, "toTime");
+        if let (Some(f), Some(t)) = (from, to) {
+            if t < f {
+                r.issues.push(Issue::custom(
+                    vec!["toTime".into()],
+                    "toTime must not be before fromTime",
+                ));
+            }
+        }
+        Some((valid?, from?, to?))
+    })
+    .map_err(Error::from)?;
+    st.engine
+        .soft_delete_removed(&caller, valid, from, to)
+        .await?;
+    Ok(Json(json!({"data": {"success": true}})))
+}
+
+pub(super) fn page_size(params: &HashMap<String, String>) -> Result<u32, Error> {
+    let limit = param_u32(params, "limit")?.or(param_u32(params, "pageSize")?);
+    Ok(limit.unwrap_or(DEFAULT_PAGE))
+}
+
+pub(super) fn filter(params: &HashMap<String, String>) -> EngagementFilter {
+    EngagementFilter {
+        external_id: params.get("externalId").filter(|s| !s.is_empty()).cloned(),
+        recording_id: params.get("recordingId").filter(|s| !s.is_empty()).cloned(),
+    }
+}
+
+async fn list<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Params(params): Params,
+) -> ApiResult<Json<Value>> {
+    let limit = page_size(&params)?;
+    let page = st
+        .engine
+        .list_engagements(
+            &caller,
+            &filter(&params),
+            params.get("cursor").map(String::as_str),
+            limit,
+        )
+        .await?;
+    let data: Vec<EngagementOut> = page.items.into_iter().map(Into::into).collect();
+    Ok(Json(list_envelope(
+        data,
+        page.next_cursor,
+        limit.min(liaison_engine::MAX_PAGE),
+    )))
+}
+
+/// `idType=internal` (the default) or `external`.
+pub(super) fn record_ref(id: String, params: &HashMap<String, String>) -> Result<RecordRef, Error> {
+    match params.get("idType").map(String::as_str) {
+        None | Some("") | Some("internal") => Ok(RecordRef::Internal(id)),
+        Some("external") => Ok(RecordRef::External(id)),
+        Some(other) => Err(Issues::from(Issue::bad_enum(
+            vec!["idType".into()],
+            &["internal", "external"],
+            other,
+        ))
+        .into()),
+    }
+}
+
+async fn get_one<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    Params(params): Params,
+) -> ApiResult<Json<EngagementOut>> {
+    let r = record_ref(id, &params)?;
+    Ok(Json(st.engine.get_engagement(&caller, &r).await?.into()))
+}
+
+async fn delete_one<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    Params(params): Params,
+) -> ApiResult<Json<bool>> {
+    // `integrationPlatform` picks a connection in the contract; here the token already names
+    // exactly one, so it is accepted and needs no effect.
+    let r = record_ref(id, &params)?;
+    st.engine.delete_engagement(&caller, &r).await?;
+    Ok(Json(true))
+}
+
+async fn user_engagements<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    Params(params): Params,
+) -> ApiResult<Json<Vec<EngagementOut>>> {
+    let limit = param_u32(&params, "limit")?.unwrap_or(DEFAULT_PAGE);
+    let views = st
+        .engine
+        .user_engagements(
+            &caller,
+            &id,
+            params.get("startingAfter").map(String::as_str),
+            params.get("startingBefore").map(String::as_str),
+            limit,
+        )
+        .await
+        .map_err(ApiError)?;
+    Ok(Json(views.into_iter().map(Into::into).collect()))
+}

@@ -1,0 +1,148 @@
+//! The integrations face: Siro's external API (`/v1/integrations/*`, `/v1/core/*`), field for
+//! field. Errors use its envelope: `{error}`, or `{name: "ZodError", issues}` for validation.
+
+mod accounts;
+mod engagements;
+mod identity;
+mod inputs;
+mod opportunities;
+mod participants;
+mod users;
+mod wire;
+
+use crate::AppState;
+use crate::request::{bearer, json_body, query_params};
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use liaison_domain::Error;
+use liaison_engine::Caller;
+use liaison_store::Store;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub fn router<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .merge(engagements::router())
+        .merge(opportunities::router())
+        .merge(accounts::router())
+        .merge(participants::router())
+        .merge(users::router())
+        .merge(identity::router())
+}
+
+/// A domain error rendered in this face's envelope.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self.0 {
+            Error::Invalid(issues) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"name": "ZodError", "issues": issues.0}),
+            ),
+            Error::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                json!({"error": format!("{what} not found")}),
+            ),
+            Error::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": m})),
+            Error::Conflict(m) => (StatusCode::CONFLICT, json!({"error": m})),
+            Error::Forbidden(m) => (StatusCode::FORBIDDEN, json!({"error": m})),
+            Error::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, json!({"error": m})),
+            Error::Unauthorized(m) => {
+                let mut r =
+                    (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": m}))).into_response();
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return r;
+            }
+            Error::Internal(cause) => {
+                // The span of the request carries its id; the client gets only that it failed.
+                tracing::error!(%cause, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": "Internal server error"}),
+                )
+            }
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// The authenticated caller of a request.
+pub struct Authed(pub Caller);
+
+impl<S: Store> FromRequestParts<AppState<S>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> ApiResult<Self> {
+        let token = bearer(parts)?;
+        Ok(Authed(state.engine.authenticate(token).await?))
+    }
+}
+
+/// A JSON request body.
+pub struct Body(pub Value);
+
+impl<S: Store> FromRequest<AppState<S>> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState<S>) -> ApiResult<Self> {
+        Ok(Body(json_body(req, state).await?))
+    }
+}
+
+/// The query parameters.
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        Ok(Params(query_params(parts)?))
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError(Error::NotFound("Route"))
+}
+
+/// The default page size of lists that do not say.
+pub(crate) const DEFAULT_PAGE: u32 = 100;
+
+/// A list response in the contract's envelope.
+pub(crate) fn list_envelope<T: serde::Serialize>(
+    data: Vec<T>,
+    cursor: Option<String>,
+    limit: u32,
+) -> Value {
+    json!({
+        "data": data,
+        "pageSize": limit,
+        "limit": limit,
+        "total": null,
+        "hasNextPage": cursor.is_some(),
+        "cursor": cursor,
+    })
+}
+
+/// A bare-array list: the contract has no envelope for it, so the next page's cursor travels
+/// in the `X-Next-Cursor` header (absent on the last page).
+pub(crate) fn bare_list<T: serde::Serialize>(data: Vec<T>, cursor: Option<String>) -> Response {
+    let mut r = axum::Json(data).into_response();
+    if let Some(c) = cursor.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().insert("x-next-cursor", c);
+    }
+    r
+}

@@ -1,0 +1,160 @@
+//! Users: CRM users as synced (`/v1/integrations/users`) and workspace users, the reps
+//! (`/v1/core/users`), whose `externalId` is the explicit mapping to a CRM user.
+
+use super::engagements::page_size;
+use super::wire::{CrmUserOut, UserOut};
+use super::{ApiResult, Authed, Body, Params};
+use crate::AppState;
+use crate::decode::{Obj, Reader};
+use crate::request::{BODY_LIMIT, param_bool};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use liaison_domain::model::{UserIn, UserPatch};
+use liaison_domain::{Error, Issue, Patch};
+use liaison_store::Store;
+use serde_json::{Value, json};
+
+pub fn router<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/v1/integrations/users", get(list_crm::<S>))
+        .route("/v1/integrations/users/{id}", get(get_crm::<S>))
+        .route("/v1/core/users", get(list::<S>).post(create::<S>))
+        .route("/v1/core/users/{id}", get(get_one::<S>).put(update::<S>))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+async fn list_crm<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Params(params): Params,
+) -> ApiResult<Json<Value>> {
+    let limit = page_size(&params)?;
+    let page = st
+        .engine
+        .list_crm_users(&caller, params.get("cursor").map(String::as_str), limit)
+        .await?;
+    let data: Vec<CrmUserOut> = page.items.into_iter().map(Into::into).collect();
+    Ok(Json(json!({"data": data, "cursor": page.next_cursor})))
+}
+
+async fn get_crm<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let user = st.engine.get_crm_user(&caller, &id).await?;
+    Ok(Json(json!({"data": CrmUserOut::from(user)})))
+}
+
+fn contact_settings(r: &mut Reader, o: &Obj) -> Patch<Value> {
+    match o.map.get("contactSettings") {
+        None => Patch::Absent,
+        Some(Value::Null) => Patch::Null,
+        Some(v @ Value::Object(_)) => Patch::Value(v.clone()),
+        Some(other) => {
+            r.issues.push(Issue::wrong_type(
+                [o.path.clone(), vec!["contactSettings".into()]].concat(),
+                "object",
+                crate::decode::type_name(other),
+            ));
+            Patch::Absent
+        }
+    }
+}
+
+fn create_body(r: &mut Reader, o: &Obj) -> Option<UserIn> {
+    let email = r.required_string(o, "email");
+    let organization_id = r.required_string(o, "organizationId");
+    // `password` is deprecated in the contract and ignored; it is never stored.
+    let _ = r.string(o, "password");
+    let input = UserIn {
+        email: String::new(),
+        organization_id: String::new(),
+        phone_number: r.string(o, "phoneNumber").as_value().cloned(),
+        first_name: r.string(o, "firstName").as_value().cloned(),
+        last_name: r.string(o, "lastName").as_value().cloned(),
+        member_team_id: r.string(o, "memberTeamId").as_value().cloned(),
+        external_id: r.string(o, "externalId").as_value().cloned(),
+        coach_team_ids: r
+            .string_list(o, "coachTeamIds")
+            .as_value()
+            .cloned()
+            .unwrap_or_default(),
+        is_admin: r.boolean(o, "isAdmin").as_value().copied().unwrap_or(false),
+        billable: r.boolean(o, "billable").as_value().copied(),
+        contact_settings: contact_settings(r, o).as_value().cloned(),
+    };
+    Some(UserIn {
+        email: email?,
+        organization_id: organization_id?,
+        ..input
+    })
+}
+
+fn update_body(r: &mut Reader, o: &Obj) -> Option<UserPatch> {
+    Some(UserPatch {
+        email: r.string(o, "email"),
+        phone_number: r.string(o, "phoneNumber"),
+        first_name: r.string(o, "firstName"),
+        last_name: r.string(o, "lastName"),
+        member_team_id: r.string(o, "memberTeamId"),
+        external_id: r.string(o, "externalId"),
+        disabled: r.boolean(o, "disabled").as_value().copied(),
+        billable: r.boolean(o, "billable").as_value().copied(),
+        contact_settings: contact_settings(r, o),
+        organization_id: r.string(o, "organizationId").as_value().cloned(),
+    })
+}
+
+async fn list<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Params(params): Params,
+) -> ApiResult<Json<Value>> {
+    let limit = page_size(&params)?;
+    // `excludeSiroUsers` hides the vendor's own staff and bots in the contract; Liaison has no
+    // such users, so the flag is accepted (and checked) but removes nobody.
+    param_bool(&params, "excludeSiroUsers")?;
+    let page = st
+        .engine
+        .list_users(
+            &caller,
+            param_bool(&params, "disabled")?,
+            params.get("externalId").filter(|s| !s.is_empty()).cloned(),
+            params.get("cursor").map(String::as_str),
+            limit,
+        )
+        .await?;
+    let data: Vec<UserOut> = page.items.into_iter().map(Into::into).collect();
+    Ok(Json(json!({"data": data, "cursor": page.next_cursor})))
+}
+
+async fn create<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Body(body): Body,
+) -> ApiResult<Json<UserOut>> {
+    let input = super::inputs::parse(&body, vec![], create_body).map_err(Error::from)?;
+    Ok(Json(st.engine.create_user(&caller, input).await?.into()))
+}
+
+async fn get_one<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserOut>> {
+    Ok(Json(st.engine.get_user(&caller, &id).await?.into()))
+}
+
+async fn update<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    Body(body): Body,
+) -> ApiResult<Json<UserOut>> {
+    let input = super::inputs::parse(&body, vec![], update_body).map_err(Error::from)?;
+    Ok(Json(
+        st.engine.update_user(&caller, &id, input).await?.into(),
+    ))
+}
