@@ -12,6 +12,16 @@ use liaison_domain::*;
 use liaison_store::{RecordQuery, Store, StoreTx};
 use std::collections::HashSet;
 
+/// The deletion state of the record a sync is about: a sync without `deletedAt` says the
+/// record exists upstream, so a soft-deleted record comes back. (Records nested in it keep
+/// their state when the payload is silent: a bare reference says nothing about them.)
+fn subject_deleted_at(deleted_at: Patch<Instant>) -> Option<Instant> {
+    match deleted_at {
+        Patch::Value(at) => Some(at),
+        Patch::Null | Patch::Absent => None,
+    }
+}
+
 impl<T: StoreTx> Unit<'_, T> {
     /// Applies `deletedAt`, `owner` and both merge directions of a nested record's lifecycle.
     async fn apply_lifecycle<E: Entity>(
@@ -196,7 +206,11 @@ impl<T: StoreTx> Unit<'_, T> {
             disposition: input.disposition,
         }
         .apply(&mut rec.data);
-        input.deleted_at.apply_to(&mut rec.deleted_at);
+        match engagement {
+            // Synced for itself, the opportunity is what the payload says it is.
+            None => rec.deleted_at = subject_deleted_at(input.deleted_at),
+            Some(_) => input.deleted_at.apply_to(&mut rec.deleted_at),
+        }
         match (account_override, input.account) {
             (Some(id), _) => rec.refs.account = Some(id),
             (None, Patch::Value(a)) => rec.refs.account = Some(self.upsert_account(a).await?),
@@ -281,7 +295,7 @@ impl<T: StoreTx> Unit<'_, T> {
             None => None,
         };
         input.remote_updated_at.apply_to(&mut rec.remote_updated_at);
-        input.deleted_at.apply_to(&mut rec.deleted_at);
+        rec.deleted_at = subject_deleted_at(input.deleted_at);
         match (type_override, input.engagement_type) {
             (Some(id), _) => rec.refs.engagement_type = Some(id),
             (None, Patch::Value(t)) => {

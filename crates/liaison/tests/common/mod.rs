@@ -1,0 +1,292 @@
+//! The test harness: a real Liaison server on 127.0.0.1:0 over a database of its own (a temp
+//! SQLite file, or a fresh PostgreSQL database when `LIAISON_TEST_POSTGRES_URL` is set).
+#![allow(dead_code)]
+
+pub mod schema;
+
+use liaison::Server;
+use liaison_domain::scope::{Scope, ScopeSet};
+use liaison_engine::{Caller, Engine};
+use liaison_store::{Event, Store};
+use liaison_store_postgres::PgStore;
+use liaison_store_sqlite::SqliteStore;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub enum Engines {
+    Sqlite(Arc<Engine<SqliteStore>>),
+    Postgres(Arc<Engine<PgStore>>),
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+pub struct TestServer {
+    pub base: String,
+    /// A token with every scope, for organization `acme`, connection `crm`.
+    pub token: String,
+    pub client: reqwest::Client,
+    pub engines: Engines,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    cleanup: Option<Cleanup>,
+}
+
+/// A response: status and JSON body (`Value::Null` when the body is not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+async fn start<S: Store>(
+    store: S,
+    wrap: fn(Arc<Engine<S>>) -> Engines,
+    cleanup: Cleanup,
+) -> TestServer {
+    let server = Server::bind(store, "127.0.0.1:0").await.expect("bind");
+    let addr = server.local_addr().expect("addr");
+    let engine = server.engine.clone();
+    let token = engine
+        .create_token("acme", "crm", "test", Scope::all())
+        .await
+        .expect("token")
+        .secret;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    TestServer {
+        base: format!("http://{addr}"),
+        token,
+        client: reqwest::Client::new(),
+        engines: wrap(engine),
+        shutdown: Some(tx),
+        task: Some(task),
+        cleanup: Some(cleanup),
+    }
+}
+
+pub async fn sqlite() -> TestServer {
+    let path = std::env::temp_dir().join(format!("liaison-test-{}.db", uuid::Uuid::now_v7().simple()));
+    let url = format!("sqlite:{}", path.display());
+    let store = liaison::open_sqlite(&url).await.expect("sqlite");
+    start(store, Engines::Sqlite, Cleanup::File(path)).await
+}
+
+/// `None` (and a note on stderr) when `LIAISON_TEST_POSTGRES_URL` is not set.
+pub async fn postgres() -> Option<TestServer> {
+    let Ok(admin_url) = std::env::var("LIAISON_TEST_POSTGRES_URL") else {
+        eprintln!("LIAISON_TEST_POSTGRES_URL is not set: skipping the PostgreSQL half");
+        return None;
+    };
+    let name = format!("liaison_test_{}", uuid::Uuid::now_v7().simple());
+    let url = with_database(&admin_url, &name);
+    let store = liaison::open_postgres(&url).await.expect("postgres");
+    Some(start(store, Engines::Postgres, Cleanup::Database { admin_url, name }).await)
+}
+
+/// The same server URL with another database name.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{name}?{q}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
+impl TestServer {
+    /// Stops the server gracefully and drops its database.
+    pub async fn stop(mut self) {
+        self.finish().await;
+    }
+
+    async fn finish(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server run");
+        }
+        match self.cleanup.take() {
+            Some(Cleanup::File(path)) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Some(Cleanup::Database { admin_url, name }) => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("admin");
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .expect("drop database");
+            }
+            None => {}
+        }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body }
+    }
+
+    pub async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> Reply {
+        let resp = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("body");
+        Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, Some(&self.token), None).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(&self.token), Some(body)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(&self.token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(&self.token), None).await
+    }
+
+    /// Syncs one engagement and returns its `data`, asserting success.
+    pub async fn sync(&self, body: Value) -> Value {
+        let r = self.put("/v1/integrations/sync/engagements", body).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        r.body["data"].clone()
+    }
+
+    pub async fn sync_opportunity(&self, body: Value) -> Value {
+        let r = self.put("/v1/integrations/sync/opportunities", body).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        r.body["data"].clone()
+    }
+
+    /// A token for another organization/connection with the given scopes.
+    pub async fn token_for(&self, org: &str, connection: &str, scopes: &str) -> String {
+        let scopes = ScopeSet::parse(scopes).expect("scopes");
+        match &self.engines {
+            Engines::Sqlite(e) => e.create_token(org, connection, "t", scopes).await,
+            Engines::Postgres(e) => e.create_token(org, connection, "t", scopes).await,
+        }
+        .expect("token")
+        .secret
+    }
+
+    pub async fn caller(&self, token: &str) -> Caller {
+        match &self.engines {
+            Engines::Sqlite(e) => e.authenticate(token).await,
+            Engines::Postgres(e) => e.authenticate(token).await,
+        }
+        .expect("caller")
+    }
+
+    /// Every outbox event of the token's organization, oldest first.
+    pub async fn events(&self) -> Vec<Event> {
+        let caller = self.caller(&self.token).await;
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = match &self.engines {
+                Engines::Sqlite(e) => e.events(&caller, after, 1000).await,
+                Engines::Postgres(e) => e.events(&caller, after, 1000).await,
+            }
+            .expect("events");
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            all.extend(page);
+        }
+        all
+    }
+
+    pub async fn revoke(&self, token: &str) {
+        let caller = self.caller(token).await;
+        match &self.engines {
+            Engines::Sqlite(e) => e.revoke_token(caller.token).await,
+            Engines::Postgres(e) => e.revoke_token(caller.token).await,
+        }
+        .expect("revoke")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // A test that panicked before `stop` still removes its SQLite file; a PostgreSQL
+        // database left behind by a panic is named liaison_test_* and dropped by the next
+        // `.ci/run`.
+        if let Some(Cleanup::File(path)) = &self.cleanup {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+}
+
+/// Declares a test that runs on SQLite, and on PostgreSQL when configured.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let s = $crate::common::sqlite().await;
+                super::$name(&s).await;
+                s.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(s) = $crate::common::postgres().await {
+                    super::$name(&s).await;
+                    s.stop().await;
+                }
+            }
+        }
+    )+};
+}
