@@ -40,6 +40,7 @@ pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
         .route("/healthz", get(healthz))
         .merge(integrations::router::<S>())
         .fallback(integrations::not_found)
+        .method_not_allowed_fallback(integrations::method_not_allowed)
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
             // The panic itself is logged by the hook; the client learns nothing of it.

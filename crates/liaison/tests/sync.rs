@@ -91,7 +91,9 @@ fn full_engagement() -> Value {
 
 async fn quickstart_round_trips(s: &TestServer) {
     let e = s.sync(quickstart_engagement()).await;
-    let r = s.put("/v1/integrations/sync/engagements", quickstart_engagement()).await;
+    let r = s
+        .put("/v1/integrations/sync/engagements", quickstart_engagement())
+        .await;
     assert_conforms("/v1/integrations/sync/engagements", "put", 200, &r.body);
     assert_eq!(e["externalId"], "appt-456");
     assert_eq!(e["engagementType"], "meeting");
@@ -113,17 +115,32 @@ async fn quickstart_round_trips(s: &TestServer) {
     assert_eq!(o["accountId"], e["accountId"]);
     assert_eq!(o["amount"], 45000.0);
     assert_eq!(o["disposition"], "WON");
-    assert_eq!(o["opportunityUsers"][0]["userId"], e["engagementUsers"][0]["userId"]);
+    assert_eq!(
+        o["opportunityUsers"][0]["userId"],
+        e["engagementUsers"][0]["userId"]
+    );
 
     // Seed 002 §4.1: the engagement read back by id.
-    let got = s.get(&format!("/v1/integrations/engagements/{}", e["id"].as_str().unwrap())).await;
+    let got = s
+        .get(&format!(
+            "/v1/integrations/engagements/{}",
+            e["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(got.status, StatusCode::OK);
     assert_conforms("/v1/integrations/engagements/{id}", "get", 200, &got.body);
     assert_eq!(got.body["opportunityId"], o["id"]);
     assert_eq!(got.body["accountId"], e["accountId"]);
-    let by_ext = s.get("/v1/integrations/engagements/appt-456?idType=external").await;
+    let by_ext = s
+        .get("/v1/integrations/engagements/appt-456?idType=external")
+        .await;
     assert_eq!(by_ext.body["id"], e["id"]);
-    let opp = s.get(&format!("/v1/integrations/opportunities/{}", o["id"].as_str().unwrap())).await;
+    let opp = s
+        .get(&format!(
+            "/v1/integrations/opportunities/{}",
+            o["id"].as_str().unwrap()
+        ))
+        .await;
     assert_conforms("/v1/integrations/opportunities/{id}", "get", 200, &opp.body);
     assert_eq!(opp.body["name"], "Smith Kitchen Remodel");
 }
@@ -140,11 +157,19 @@ async fn full_payload_round_trips(s: &TestServer) {
     assert_eq!(e["account"]["latitude"], 37.77);
     assert_eq!(e["account"]["addresses"][0]["city"], "San Francisco");
     assert_eq!(e["account"]["phoneNumbers"], json!(["+1 555 0100"]));
-    assert_eq!(e["account"]["emailAddresses"], json!(["office@full.example"]));
+    assert_eq!(
+        e["account"]["emailAddresses"],
+        json!(["office@full.example"])
+    );
     assert_eq!(e["engagementUsers"].as_array().unwrap().len(), 2);
     assert_eq!(e["engagementUsers"][0]["shareOfSale"], 0.5);
     assert!(e["contactId"].is_string() && e["leadId"].is_string());
-    let got = s.get(&format!("/v1/integrations/engagements/{}", e["id"].as_str().unwrap())).await;
+    let got = s
+        .get(&format!(
+            "/v1/integrations/engagements/{}",
+            e["id"].as_str().unwrap()
+        ))
+        .await;
     assert_conforms("/v1/integrations/engagements/{id}", "get", 200, &got.body);
     // Everything read back equals what the sync answered.
     let mut expected = e.clone();
@@ -154,7 +179,12 @@ async fn full_payload_round_trips(s: &TestServer) {
     assert_eq!(actual, expected);
     // copyEngagementRelationships put the engagement's account, contact and lead on the
     // opportunity.
-    let o = s.get(&format!("/v1/integrations/opportunities/{}", e["opportunityId"].as_str().unwrap())).await;
+    let o = s
+        .get(&format!(
+            "/v1/integrations/opportunities/{}",
+            e["opportunityId"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(o.body["accountId"], e["accountId"]);
     assert_eq!(o.body["contactId"], e["contactId"]);
     assert_eq!(o.body["leadId"], e["leadId"]);
@@ -167,16 +197,22 @@ async fn full_payload_round_trips(s: &TestServer) {
 
 async fn nested_external_ids_resolve_and_fill_in(s: &TestServer) {
     // An account known only by its external id is created as a stub...
-    let e = s.sync(json!({"externalId": "e1", "account": {"externalId": "acc-1"}})).await;
+    let e = s
+        .sync(json!({"externalId": "e1", "account": {"externalId": "acc-1"}}))
+        .await;
     let stub = e["account"].clone();
     assert_eq!(stub["externalId"], "acc-1");
     assert!(stub.get("name").is_none());
     // ...filled in by a later sync...
-    let e2 = s.sync(json!({"externalId": "e2", "account": {"externalId": "acc-1", "name": "Acme"}})).await;
+    let e2 = s
+        .sync(json!({"externalId": "e2", "account": {"externalId": "acc-1", "name": "Acme"}}))
+        .await;
     assert_eq!(e2["accountId"], stub["id"]);
     assert_eq!(e2["account"]["name"], "Acme");
     // ...and a bare reference resolves to it without clearing what is known.
-    let e3 = s.sync(json!({"externalId": "e3", "account": {"externalId": "acc-1"}})).await;
+    let e3 = s
+        .sync(json!({"externalId": "e3", "account": {"externalId": "acc-1"}}))
+        .await;
     assert_eq!(e3["account"]["name"], "Acme");
     let accounts = s.get("/v1/integrations/accounts").await;
     assert_eq!(accounts.body.as_array().unwrap().len(), 1);
@@ -185,7 +221,9 @@ async fn nested_external_ids_resolve_and_fill_in(s: &TestServer) {
 
 async fn engagement_type_id_overrides_the_object(s: &TestServer) {
     let e = s
-        .sync(json!({"externalId": "t1", "engagementType": {"name": "Call", "activityType": "CALL"}}))
+        .sync(
+            json!({"externalId": "t1", "engagementType": {"name": "Call", "activityType": "CALL"}}),
+        )
         .await;
     let call_type = e["engagementTypeId"].as_str().unwrap().to_owned();
     let e2 = s
@@ -204,7 +242,10 @@ async fn engagement_type_id_overrides_the_object(s: &TestServer) {
         )
         .await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(unknown.body["issues"][0]["path"], json!(["engagementTypeId"]));
+    assert_eq!(
+        unknown.body["issues"][0]["path"],
+        json!(["engagementTypeId"])
+    );
     let bad = s
         .put(
             "/v1/integrations/sync/engagements",
@@ -213,22 +254,51 @@ async fn engagement_type_id_overrides_the_object(s: &TestServer) {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.body["issues"][0]["code"], "invalid_enum_value");
-    assert_eq!(bad.body["issues"][0]["path"], json!(["engagementType", "activityType"]));
+    assert_eq!(
+        bad.body["issues"][0]["path"],
+        json!(["engagementType", "activityType"])
+    );
     // Nothing of the refused payloads was stored.
-    assert_eq!(s.get("/v1/integrations/engagements?externalId=t3").await.body["data"], json!([]));
-    assert_eq!(s.get("/v1/integrations/engagements?externalId=t4").await.body["data"], json!([]));
+    assert_eq!(
+        s.get("/v1/integrations/engagements?externalId=t3")
+            .await
+            .body["data"],
+        json!([])
+    );
+    assert_eq!(
+        s.get("/v1/integrations/engagements?externalId=t4")
+            .await
+            .body["data"],
+        json!([])
+    );
 }
 
 async fn deleted_at_hides_and_a_clean_sync_restores(s: &TestServer) {
-    let e = s.sync(json!({"externalId": "d1", "subject": "Hello"})).await;
+    let e = s
+        .sync(json!({"externalId": "d1", "subject": "Hello"}))
+        .await;
     let id = e["id"].as_str().unwrap().to_owned();
-    s.sync(json!({"externalId": "d1", "deletedAt": "2026-01-01T00:00:00Z"})).await;
-    assert_eq!(s.get(&format!("/v1/integrations/engagements/{id}")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(s.get("/v1/integrations/engagements").await.body["data"], json!([]));
+    s.sync(json!({"externalId": "d1", "deletedAt": "2026-01-01T00:00:00Z"}))
+        .await;
+    assert_eq!(
+        s.get(&format!("/v1/integrations/engagements/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.get("/v1/integrations/engagements").await.body["data"],
+        json!([])
+    );
     let back = s.sync(json!({"externalId": "d1"})).await;
     assert_eq!(back["id"], e["id"]);
     assert_eq!(back["subject"], "Hello");
-    assert_eq!(s.get(&format!("/v1/integrations/engagements/{id}")).await.status, StatusCode::OK);
+    assert_eq!(
+        s.get(&format!("/v1/integrations/engagements/{id}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 async fn a_reps_deleted_at_removes_that_rep(s: &TestServer) {
@@ -236,20 +306,31 @@ async fn a_reps_deleted_at_removes_that_rep(s: &TestServer) {
         {"externalId": "r1", "name": "One"},
         {"externalId": "r2", "name": "Two"}
     ]);
-    let e = s.sync(json!({"externalId": "reps", "engagementUsers": reps})).await;
+    let e = s
+        .sync(json!({"externalId": "reps", "engagementUsers": reps}))
+        .await;
     assert_eq!(e["engagementUsers"].as_array().unwrap().len(), 2);
     let e = s
         .sync(json!({"externalId": "reps", "engagementUsers": [{"externalId": "r1", "deletedAt": "2026-01-01T00:00:00Z"}]}))
         .await;
-    let names: Vec<&str> = e["engagementUsers"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = e["engagementUsers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Two"]);
     // `null` removes every rep.
-    let e = s.sync(json!({"externalId": "reps", "engagementUsers": null})).await;
+    let e = s
+        .sync(json!({"externalId": "reps", "engagementUsers": null}))
+        .await;
     assert_eq!(e["engagementUsers"], json!([]));
 }
 
 async fn merges_move_every_reference(s: &TestServer) {
-    let e1 = s.sync(json!({"externalId": "m1", "account": {"externalId": "old-acc", "name": "Old"}})).await;
+    let e1 = s
+        .sync(json!({"externalId": "m1", "account": {"externalId": "old-acc", "name": "Old"}}))
+        .await;
     let o = s
         .sync_opportunity(json!({"externalId": "m-opp", "account": {"externalId": "old-acc"}}))
         .await;
@@ -260,16 +341,33 @@ async fn merges_move_every_reference(s: &TestServer) {
         .await;
     let new_id = e2["accountId"].as_str().unwrap().to_owned();
     assert_ne!(old_id, new_id);
-    let e1 = s.get(&format!("/v1/integrations/engagements/{}", e1["id"].as_str().unwrap())).await;
+    let e1 = s
+        .get(&format!(
+            "/v1/integrations/engagements/{}",
+            e1["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(e1.body["accountId"], new_id.as_str());
     assert_eq!(e1.body["account"]["name"], "New");
-    let o = s.get(&format!("/v1/integrations/opportunities/{}", o["id"].as_str().unwrap())).await;
+    let o = s
+        .get(&format!(
+            "/v1/integrations/opportunities/{}",
+            o["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(o.body["accountId"], new_id.as_str());
-    assert_eq!(s.get(&format!("/v1/integrations/accounts/{old_id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.get(&format!("/v1/integrations/accounts/{old_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let accounts = s.get("/v1/integrations/accounts").await.body;
     assert_eq!(accounts.as_array().unwrap().len(), 1);
     // A later reference to the merged external id lands on the survivor.
-    let e3 = s.sync(json!({"externalId": "m3", "account": {"externalId": "old-acc"}})).await;
+    let e3 = s
+        .sync(json!({"externalId": "m3", "account": {"externalId": "old-acc"}}))
+        .await;
     assert_eq!(e3["accountId"], new_id.as_str());
 
     // mergedToExternalId, for contacts: the opportunity's contact list follows too.
@@ -281,9 +379,18 @@ async fn merges_move_every_reference(s: &TestServer) {
     let merged = s
         .sync(json!({"externalId": "m4", "contact": {"externalId": "c-old", "mergedToExternalId": "c-new"}}))
         .await;
-    let opp = s.get("/v1/integrations/opportunities?externalId=c-opp").await.body["data"][0].clone();
+    let opp = s
+        .get("/v1/integrations/opportunities?externalId=c-opp")
+        .await
+        .body["data"][0]
+        .clone();
     assert_eq!(opp["contactId"], merged["contactId"]);
-    assert!(opp["contactIds"].as_array().unwrap().contains(&merged["contactId"]));
+    assert!(
+        opp["contactIds"]
+            .as_array()
+            .unwrap()
+            .contains(&merged["contactId"])
+    );
 }
 
 async fn copy_engagement_relationships(s: &TestServer) {
@@ -296,7 +403,13 @@ async fn copy_engagement_relationships(s: &TestServer) {
             "opportunity": {"externalId": "copy-opp", "copyEngagementRelationships": true}
         }))
         .await;
-    let o = s.get(&format!("/v1/integrations/opportunities/{}", e["opportunityId"].as_str().unwrap())).await.body;
+    let o = s
+        .get(&format!(
+            "/v1/integrations/opportunities/{}",
+            e["opportunityId"].as_str().unwrap()
+        ))
+        .await
+        .body;
     assert_eq!(o["accountId"], e["accountId"]);
     assert_eq!(o["contactId"], e["contactId"]);
     assert_eq!(o["leadId"], e["leadId"]);
@@ -304,62 +417,131 @@ async fn copy_engagement_relationships(s: &TestServer) {
     let e = s
         .sync(json!({"externalId": "nocopy", "account": {"externalId": "nc-acc"}, "opportunity": {"externalId": "nc-opp"}}))
         .await;
-    let o = s.get(&format!("/v1/integrations/opportunities/{}", e["opportunityId"].as_str().unwrap())).await.body;
+    let o = s
+        .get(&format!(
+            "/v1/integrations/opportunities/{}",
+            e["opportunityId"].as_str().unwrap()
+        ))
+        .await
+        .body;
     assert!(o.get("accountId").is_none());
 }
 
 async fn reps_link_by_email_then_name_and_explicit_mapping_wins(s: &TestServer) {
     let org = s.get("/v1/core/auth/caller-identity").await.body["organizationId"].clone();
-    let mk = |email: &str, first: &str, last: &str| {
-        json!({"email": email, "organizationId": org, "firstName": first, "lastName": last})
-    };
-    let john = s.post("/v1/core/users", mk("John.Sales@Example.com", "John", "Sales")).await;
+    let mk = |email: &str, first: &str, last: &str| json!({"email": email, "organizationId": org, "firstName": first, "lastName": last});
+    let john = s
+        .post(
+            "/v1/core/users",
+            mk("John.Sales@Example.com", "John", "Sales"),
+        )
+        .await;
     assert_eq!(john.status, StatusCode::OK, "{john:?}");
     assert_conforms("/v1/core/users", "post", 200, &john.body);
-    let jane = s.post("/v1/core/users", mk("jane@example.com", "Jane", "Closer")).await.body;
-    let pat = s.post("/v1/core/users", mk("pat@example.com", "Pat", "Mapped")).await.body;
+    let jane = s
+        .post("/v1/core/users", mk("jane@example.com", "Jane", "Closer"))
+        .await
+        .body;
+    let pat = s
+        .post("/v1/core/users", mk("pat@example.com", "Pat", "Mapped"))
+        .await
+        .body;
     let john_id = john.body["id"].as_str().unwrap().to_owned();
 
     s.sync(json!({"externalId": "l1", "startTime": "2026-01-01T10:00:00Z",
         "engagementUsers": [{"externalId": "crm-john", "email": "JOHN.SALES@example.COM", "name": "Someone Else"}]}))
         .await;
-    s.sync(json!({"externalId": "l2", "startTime": "2026-01-02T10:00:00Z",
-        "engagementUsers": [{"externalId": "crm-jane", "name": "  jane   closer "}]}))
+    s.sync(
+        json!({"externalId": "l2", "startTime": "2026-01-02T10:00:00Z",
+        "engagementUsers": [{"externalId": "crm-jane", "name": "  jane   closer "}]}),
+    )
+    .await;
+    let mine = s
+        .get(&format!("/v1/integrations/users/{john_id}/engagements"))
         .await;
-    let mine = s.get(&format!("/v1/integrations/users/{john_id}/engagements")).await;
     assert_eq!(mine.status, StatusCode::OK);
-    assert_conforms("/v1/integrations/users/{id}/engagements", "get", 200, &mine.body);
-    let ids: Vec<&str> = mine.body.as_array().unwrap().iter().map(|e| e["externalId"].as_str().unwrap()).collect();
+    assert_conforms(
+        "/v1/integrations/users/{id}/engagements",
+        "get",
+        200,
+        &mine.body,
+    );
+    let ids: Vec<&str> = mine
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["externalId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["l1"]);
-    let hers = s.get(&format!("/v1/integrations/users/{}/engagements", jane["id"].as_str().unwrap())).await;
+    let hers = s
+        .get(&format!(
+            "/v1/integrations/users/{}/engagements",
+            jane["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(hers.body[0]["externalId"], "l2");
 
     // Map crm-john explicitly to Pat: the mapping wins over the email match.
     let put = s
-        .put(&format!("/v1/core/users/{}", pat["id"].as_str().unwrap()), json!({"externalId": "crm-john"}))
+        .put(
+            &format!("/v1/core/users/{}", pat["id"].as_str().unwrap()),
+            json!({"externalId": "crm-john"}),
+        )
         .await;
     assert_eq!(put.status, StatusCode::OK, "{put:?}");
     assert_eq!(put.body["externalId"], "crm-john");
-    let pats = s.get(&format!("/v1/integrations/users/{}/engagements", pat["id"].as_str().unwrap())).await;
-    assert_eq!(pats.body[0]["externalId"], "l1");
-    assert_eq!(s.get(&format!("/v1/integrations/users/{john_id}/engagements")).await.body, json!([]));
-    // A rep synced after the mapping exists is linked by it too.
-    s.sync(json!({"externalId": "l3", "startTime": "2026-01-03T10:00:00Z",
-        "engagementUsers": [{"externalId": "crm-john"}]}))
+    let pats = s
+        .get(&format!(
+            "/v1/integrations/users/{}/engagements",
+            pat["id"].as_str().unwrap()
+        ))
         .await;
-    let pats = s.get(&format!("/v1/integrations/users/{}/engagements", pat["id"].as_str().unwrap())).await;
-    let ids: Vec<&str> = pats.body.as_array().unwrap().iter().map(|e| e["externalId"].as_str().unwrap()).collect();
+    assert_eq!(pats.body[0]["externalId"], "l1");
+    assert_eq!(
+        s.get(&format!("/v1/integrations/users/{john_id}/engagements"))
+            .await
+            .body,
+        json!([])
+    );
+    // A rep synced after the mapping exists is linked by it too.
+    s.sync(
+        json!({"externalId": "l3", "startTime": "2026-01-03T10:00:00Z",
+        "engagementUsers": [{"externalId": "crm-john"}]}),
+    )
+    .await;
+    let pats = s
+        .get(&format!(
+            "/v1/integrations/users/{}/engagements",
+            pat["id"].as_str().unwrap()
+        ))
+        .await;
+    let ids: Vec<&str> = pats
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["externalId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["l3", "l1"], "newest first");
     // The CRM user shows its link.
     let crm = s.get("/v1/integrations/users").await.body;
-    let linked = crm["data"].as_array().unwrap().iter().find(|u| u["externalId"] == "crm-john").unwrap();
+    let linked = crm["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["externalId"] == "crm-john")
+        .unwrap();
     assert_eq!(linked["userId"], pat["id"]);
 }
 
 async fn user_engagements_page_both_ways(s: &TestServer) {
     let org = s.get("/v1/core/auth/caller-identity").await.body["organizationId"].clone();
     let rep = s
-        .post("/v1/core/users", json!({"email": "rep@example.com", "organizationId": org}))
+        .post(
+            "/v1/core/users",
+            json!({"email": "rep@example.com", "organizationId": org}),
+        )
         .await
         .body;
     for day in 1..=5 {
@@ -367,17 +549,44 @@ async fn user_engagements_page_both_ways(s: &TestServer) {
             "engagementUsers": [{"externalId": "crm-rep", "email": "rep@example.com"}]}))
             .await;
     }
-    let base = format!("/v1/integrations/users/{}/engagements", rep["id"].as_str().unwrap());
+    let base = format!(
+        "/v1/integrations/users/{}/engagements",
+        rep["id"].as_str().unwrap()
+    );
     let ext = |v: &Value| -> Vec<String> {
-        v.as_array().unwrap().iter().map(|e| e["externalId"].as_str().unwrap().to_owned()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["externalId"].as_str().unwrap().to_owned())
+            .collect()
     };
     let first = s.get(&format!("{base}?limit=2")).await.body;
     assert_eq!(ext(&first), ["p5", "p4"]);
-    let next = s.get(&format!("{base}?limit=2&startingAfter={}", first[1]["id"].as_str().unwrap())).await.body;
+    let next = s
+        .get(&format!(
+            "{base}?limit=2&startingAfter={}",
+            first[1]["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
     assert_eq!(ext(&next), ["p3", "p2"]);
-    let prev = s.get(&format!("{base}?limit=2&startingBefore={}", next[0]["id"].as_str().unwrap())).await.body;
+    let prev = s
+        .get(&format!(
+            "{base}?limit=2&startingBefore={}",
+            next[0]["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
     assert_eq!(ext(&prev), ["p5", "p4"]);
-    assert_eq!(s.get(&format!("/v1/integrations/users/{}/engagements", uuid::Uuid::now_v7())).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.get(&format!(
+            "/v1/integrations/users/{}/engagements",
+            uuid::Uuid::now_v7()
+        ))
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn idempotent_sync_changes_nothing(s: &TestServer) {
@@ -386,7 +595,11 @@ async fn idempotent_sync_changes_nothing(s: &TestServer) {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let second = s.sync(full_engagement()).await;
     assert_eq!(second["updatedAt"], first["updatedAt"]);
-    assert_eq!(s.events().await.len(), events, "a repeated payload appends no event");
+    assert_eq!(
+        s.events().await.len(),
+        events,
+        "a repeated payload appends no event"
+    );
     let o1 = s.sync_opportunity(quickstart_opportunity()).await;
     let n = s.events().await.len();
     let o2 = s.sync_opportunity(quickstart_opportunity()).await;
@@ -395,9 +608,11 @@ async fn idempotent_sync_changes_nothing(s: &TestServer) {
 }
 
 async fn absent_keeps_and_null_clears(s: &TestServer) {
-    s.sync(json!({"externalId": "n1", "subject": "S", "content": "C", "direction": "INBOUND",
-        "account": {"externalId": "n-acc", "name": "N", "phoneNumbers": ["1"]}}))
-        .await;
+    s.sync(
+        json!({"externalId": "n1", "subject": "S", "content": "C", "direction": "INBOUND",
+        "account": {"externalId": "n-acc", "name": "N", "phoneNumbers": ["1"]}}),
+    )
+    .await;
     let e = s.sync(json!({"externalId": "n1", "content": null, "account": {"externalId": "n-acc", "phoneNumbers": null}})).await;
     assert_eq!(e["subject"], "S");
     assert_eq!(e["direction"], "INBOUND");
@@ -409,13 +624,18 @@ async fn absent_keeps_and_null_clears(s: &TestServer) {
 }
 
 async fn stale_writes_are_ignored(s: &TestServer) {
-    s.sync(json!({"externalId": "st", "subject": "new", "remoteUpdatedAt": "2026-02-02T00:00:00Z"})).await;
+    s.sync(
+        json!({"externalId": "st", "subject": "new", "remoteUpdatedAt": "2026-02-02T00:00:00Z"}),
+    )
+    .await;
     let e = s.sync(json!({"externalId": "st", "subject": "old", "remoteUpdatedAt": "2026-02-01T00:00:00Z"})).await;
     assert_eq!(e["subject"], "new");
     let e = s.sync(json!({"externalId": "st", "subject": "newer", "remoteUpdatedAt": "2026-02-03T00:00:00Z"})).await;
     assert_eq!(e["subject"], "newer");
     // Without a remoteUpdatedAt the CRM says nothing of order: the write lands.
-    let e = s.sync(json!({"externalId": "st", "subject": "unordered"})).await;
+    let e = s
+        .sync(json!({"externalId": "st", "subject": "unordered"}))
+        .await;
     assert_eq!(e["subject"], "unordered");
 }
 
@@ -440,10 +660,24 @@ async fn concurrent_syncs_make_one_record(s: &TestServer) {
     for t in tasks {
         assert_eq!(t.await.unwrap(), StatusCode::OK);
     }
-    let list = s.get("/v1/integrations/engagements?externalId=race").await.body;
+    let list = s
+        .get("/v1/integrations/engagements?externalId=race")
+        .await
+        .body;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
-    assert_eq!(s.get("/v1/integrations/accounts").await.body.as_array().unwrap().len(), 1);
-    assert_eq!(list["data"][0]["engagementUsers"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        s.get("/v1/integrations/accounts")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        list["data"][0]["engagementUsers"].as_array().unwrap().len(),
+        1
+    );
 }
 
 async fn every_change_lands_in_the_outbox(s: &TestServer) {
@@ -451,7 +685,10 @@ async fn every_change_lands_in_the_outbox(s: &TestServer) {
     let e = s.sync(quickstart_engagement()).await;
     let events = s.events().await;
     let new: Vec<_> = events[before..].iter().collect();
-    let kinds: Vec<(&str, &str)> = new.iter().map(|e| (e.entity.as_str(), e.action.as_str())).collect();
+    let kinds: Vec<(&str, &str)> = new
+        .iter()
+        .map(|e| (e.entity.as_str(), e.action.as_str()))
+        .collect();
     for expected in [
         ("engagement", "created"),
         ("account", "created"),
@@ -460,7 +697,10 @@ async fn every_change_lands_in_the_outbox(s: &TestServer) {
         ("crm_user", "created"),
         ("participant", "created"),
     ] {
-        assert!(kinds.contains(&expected), "{expected:?} missing from {kinds:?}");
+        assert!(
+            kinds.contains(&expected),
+            "{expected:?} missing from {kinds:?}"
+        );
     }
     let created = new.iter().find(|ev| ev.entity == "engagement").unwrap();
     assert!(created.before.is_none());
@@ -468,7 +708,8 @@ async fn every_change_lands_in_the_outbox(s: &TestServer) {
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
     // An update records the old and the new version.
-    s.sync(json!({"externalId": "appt-456", "subject": "Renamed"})).await;
+    s.sync(json!({"externalId": "appt-456", "subject": "Renamed"}))
+        .await;
     let last = s.events().await.pop().unwrap();
     assert_eq!(last.action.as_str(), "updated");
     let old: Value = serde_json::from_str(last.before.as_deref().unwrap()).unwrap();
@@ -476,7 +717,11 @@ async fn every_change_lands_in_the_outbox(s: &TestServer) {
     assert_eq!(old["data"]["subject"], "Smith Kitchen Remodel Consultation");
     assert_eq!(new["data"]["subject"], "Renamed");
     // A soft delete is a `deleted` event.
-    s.delete(&format!("/v1/integrations/engagements/{}", e["id"].as_str().unwrap())).await;
+    s.delete(&format!(
+        "/v1/integrations/engagements/{}",
+        e["id"].as_str().unwrap()
+    ))
+    .await;
     assert_eq!(s.events().await.pop().unwrap().action.as_str(), "deleted");
 }
 
@@ -502,24 +747,44 @@ async fn batch_reports_failures_and_lands_the_rest(s: &TestServer) {
     assert_eq!(data[2]["externalId"], "b3");
     assert_eq!(data[3]["account"]["externalId"], "b-acc");
     let list = s.get("/v1/integrations/engagements").await.body;
-    let mut ext: Vec<&str> = list["data"].as_array().unwrap().iter().map(|e| e["externalId"].as_str().unwrap()).collect();
+    let mut ext: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["externalId"].as_str().unwrap())
+        .collect();
     ext.sort();
     assert_eq!(ext, ["b1", "b4"]);
     // A valid batch conforms to the published schema.
     let ok = s
-        .put("/v1/integrations/sync/batch/engagements", json!([quickstart_engagement(), full_engagement()]))
+        .put(
+            "/v1/integrations/sync/batch/engagements",
+            json!([quickstart_engagement(), full_engagement()]),
+        )
         .await;
-    assert_conforms("/v1/integrations/sync/batch/engagements", "put", 200, &ok.body);
+    assert_conforms(
+        "/v1/integrations/sync/batch/engagements",
+        "put",
+        200,
+        &ok.body,
+    );
     let opp = s
-        .put("/v1/integrations/sync/batch/opportunities", json!([quickstart_opportunity(), {"externalId": "bo2", "amount": -5}]))
+        .put(
+            "/v1/integrations/sync/batch/opportunities",
+            json!([quickstart_opportunity(), {"externalId": "bo2", "amount": -5}]),
+        )
         .await;
     assert_eq!(opp.body["data"][0]["externalId"], "opp-101");
-    assert_eq!(opp.body["data"][1]["issues"][0]["path"], json!([1, "amount"]));
+    assert_eq!(
+        opp.body["data"][1]["issues"][0]["path"],
+        json!([1, "amount"])
+    );
 }
 
 async fn soft_delete_removed_reconciles_a_window(s: &TestServer) {
     for (ext, day) in [("w1", "01"), ("w2", "02"), ("w3", "03"), ("w-out", "20")] {
-        s.sync(json!({"externalId": ext, "startTime": format!("2026-04-{day}T10:00:00Z")})).await;
+        s.sync(json!({"externalId": ext, "startTime": format!("2026-04-{day}T10:00:00Z")}))
+            .await;
     }
     s.sync(json!({"externalId": "w-none"})).await;
     let r = s
@@ -531,7 +796,12 @@ async fn soft_delete_removed_reconciles_a_window(s: &TestServer) {
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     assert_eq!(r.body, json!({"data": {"success": true}}));
     let list = s.get("/v1/integrations/engagements").await.body;
-    let mut ext: Vec<&str> = list["data"].as_array().unwrap().iter().map(|e| e["externalId"].as_str().unwrap()).collect();
+    let mut ext: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["externalId"].as_str().unwrap())
+        .collect();
     ext.sort();
     assert_eq!(ext, ["w-none", "w-out", "w2"]);
     let bad = s
@@ -541,13 +811,24 @@ async fn soft_delete_removed_reconciles_a_window(s: &TestServer) {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let paths: Vec<&Value> = bad.body["issues"].as_array().unwrap().iter().map(|i| &i["path"]).collect();
+    let paths: Vec<&Value> = bad.body["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["path"])
+        .collect();
     assert!(paths.contains(&&json!(["validExternalIds"])) && paths.contains(&&json!(["toTime"])));
 }
 
 async fn lists_page_with_cursors(s: &TestServer) {
-    let batch: Vec<Value> = (0..25).map(|i| json!({"externalId": format!("pg-{i:02}")})).collect();
-    s.put("/v1/integrations/sync/batch/engagements", Value::Array(batch)).await;
+    let batch: Vec<Value> = (0..25)
+        .map(|i| json!({"externalId": format!("pg-{i:02}")}))
+        .collect();
+    s.put(
+        "/v1/integrations/sync/batch/engagements",
+        Value::Array(batch),
+    )
+    .await;
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -572,11 +853,20 @@ async fn lists_page_with_cursors(s: &TestServer) {
     // A cursor is bound to its query and checked for tampering.
     let page = s.get("/v1/integrations/engagements?limit=10").await.body;
     let c = page["cursor"].as_str().unwrap();
-    let other = s.get(&format!("/v1/integrations/engagements?limit=10&recordingId=x&cursor={c}")).await;
+    let other = s
+        .get(&format!(
+            "/v1/integrations/engagements?limit=10&recordingId=x&cursor={c}"
+        ))
+        .await;
     assert_eq!(other.status, StatusCode::BAD_REQUEST);
     let mut tampered = c.to_owned();
     tampered.replace_range(0..1, if c.starts_with('A') { "B" } else { "A" });
-    assert_eq!(s.get(&format!("/v1/integrations/engagements?cursor={tampered}")).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.get(&format!("/v1/integrations/engagements?cursor={tampered}"))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
 }
 
 on_both!(

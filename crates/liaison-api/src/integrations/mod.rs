@@ -118,6 +118,14 @@ pub async fn not_found() -> ApiError {
     ApiError(Error::NotFound("Route"))
 }
 
+pub async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(json!({"error": "Method not allowed on this route"})),
+    )
+        .into_response()
+}
+
 /// The default page size of lists that do not say.
 pub(crate) const DEFAULT_PAGE: u32 = 100;
 

@@ -79,7 +79,8 @@ async fn start<S: Store>(
 }
 
 pub async fn sqlite() -> TestServer {
-    let path = std::env::temp_dir().join(format!("liaison-test-{}.db", uuid::Uuid::now_v7().simple()));
+    let path =
+        std::env::temp_dir().join(format!("liaison-test-{}.db", uuid::Uuid::now_v7().simple()));
     let url = format!("sqlite:{}", path.display());
     let store = liaison::open_sqlite(&url).await.expect("sqlite");
     start(store, Engines::Sqlite, Cleanup::File(path)).await
@@ -94,7 +95,14 @@ pub async fn postgres() -> Option<TestServer> {
     let name = format!("liaison_test_{}", uuid::Uuid::now_v7().simple());
     let url = with_database(&admin_url, &name);
     let store = liaison::open_postgres(&url).await.expect("postgres");
-    Some(start(store, Engines::Postgres, Cleanup::Database { admin_url, name }).await)
+    Some(
+        start(
+            store,
+            Engines::Postgres,
+            Cleanup::Database { admin_url, name },
+        )
+        .await,
+    )
 }
 
 /// The same server URL with another database name.
@@ -135,7 +143,9 @@ impl TestServer {
             }
             Some(Cleanup::Database { admin_url, name }) => {
                 use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("admin");
+                let mut conn = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("admin");
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
                 )))
@@ -147,7 +157,13 @@ impl TestServer {
         }
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -160,7 +176,11 @@ impl TestServer {
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> Reply {
@@ -176,7 +196,11 @@ impl TestServer {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("body");
-        Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -184,15 +208,18 @@ impl TestServer {
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Reply {
-        self.call(Method::PUT, path, Some(&self.token), Some(body)).await
+        self.call(Method::PUT, path, Some(&self.token), Some(body))
+            .await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.call(Method::POST, path, Some(&self.token), Some(body)).await
+        self.call(Method::POST, path, Some(&self.token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Reply {
-        self.call(Method::DELETE, path, Some(&self.token), None).await
+        self.call(Method::DELETE, path, Some(&self.token), None)
+            .await
     }
 
     /// Syncs one engagement and returns its `data`, asserting success.

@@ -18,7 +18,10 @@ fn spec() -> &'static Value {
 /// The response schema of `method path` for `status` (paths as the document spells them).
 pub fn response_schema(path: &str, method: &str, status: u16) -> &'static Value {
     let op = &spec()["paths"][path][method];
-    assert!(op.is_object(), "no operation {method} {path} in the contract");
+    assert!(
+        op.is_object(),
+        "no operation {method} {path} in the contract"
+    );
     let schema = &op["responses"][status.to_string()]["content"]["application/json"]["schema"];
     assert!(schema.is_object(), "no {status} schema for {method} {path}");
     schema
@@ -27,7 +30,12 @@ pub fn response_schema(path: &str, method: &str, status: u16) -> &'static Value 
 /// Asserts that `value` conforms to the response schema of `method path` for `status`.
 pub fn assert_conforms(path: &str, method: &str, status: u16, value: &Value) {
     let mut errors = Vec::new();
-    check(response_schema(path, method, status), value, "$", &mut errors);
+    check(
+        response_schema(path, method, status),
+        value,
+        "$",
+        &mut errors,
+    );
     assert!(
         errors.is_empty(),
         "{method} {path} {status} breaks the published schema:\n  {}\nin {value:#}",

@@ -1,0 +1,287 @@
+//! The `liaison` binary as an operator uses it: first start, token commands, migrate, and a
+//! graceful SIGTERM that lets an in-flight write finish.
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_liaison");
+
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new() -> Self {
+        TempDb(
+            std::env::temp_dir().join(format!("liaison-cli-{}.db", uuid::Uuid::now_v7().simple())),
+        )
+    }
+    fn url(&self) -> String {
+        format!("sqlite:{}", self.0.display())
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn liaison(args: &[&str], db: &TempDb) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("LIAISON_DATABASE_URL", db.url())
+        .env("LIAISON_LOG", "warn")
+        .output()
+        .expect("run liaison")
+}
+
+/// Starts `serve`, waits for /healthz, and returns the child with its stdout lines so far.
+fn serve(db: &TempDb, port: u16) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("LIAISON_DATABASE_URL", db.url())
+        .env("LIAISON_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if probe::blocking_get(port) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The banner, if any, is printed before the server listens.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    (child, rx.try_iter().collect())
+}
+
+mod probe {
+    /// A health check without an async runtime.
+    pub fn blocking_get(port: u16) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.starts_with("HTTP/1.1 200")
+    }
+}
+
+fn sigterm(child: &Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn first_start_prints_a_token_once_and_it_works() {
+    let db = TempDb::new();
+    let port = free_port();
+    let (mut child, lines) = serve(&db, port);
+    let token = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("lia_").map(|t| format!("lia_{t}")))
+        .unwrap_or_else(|| panic!("no token in {lines:?}"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let identity: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!(
+                "http://127.0.0.1:{port}/v1/core/auth/caller-identity"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert!(identity["organizationId"].is_string(), "{identity}");
+    sigterm(&child);
+    assert!(
+        child.wait().unwrap().success(),
+        "a clean exit after SIGTERM"
+    );
+
+    // The second start prints no token.
+    let (mut child, lines) = serve(&db, port);
+    assert!(!lines.iter().any(|l| l.contains("lia_")), "{lines:?}");
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn token_commands() {
+    let db = TempDb::new();
+    let out = liaison(
+        &["token", "create", "--org", "acme", "--scopes", "read"],
+        &db,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.trim();
+    assert!(
+        token.starts_with("lia_") && !token.contains('\n'),
+        "only the token: {stdout:?}"
+    );
+
+    let out = liaison(&["token", "list"], &db);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(!listing.contains(token), "a listing never shows secrets");
+    let row = listing
+        .lines()
+        .find(|l| l.contains("acme"))
+        .expect("a row for acme");
+    assert!(row.contains("active") && row.contains("engagements:read") && !row.contains(":write"));
+    let id = row.split_whitespace().next().unwrap().to_owned();
+
+    let out = liaison(&["token", "revoke", &id], &db);
+    assert!(out.status.success());
+    let listing = String::from_utf8(liaison(&["token", "list"], &db).stdout).unwrap();
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with(&id) && l.contains("revoked"))
+    );
+
+    // Errors are reported and exit non-zero.
+    for args in [
+        vec!["token", "revoke", &id],
+        vec!["token", "revoke", "not-an-id"],
+        vec![
+            "token",
+            "create",
+            "--org",
+            "acme",
+            "--scopes",
+            "engagements:destroy",
+        ],
+        vec!["token", "create", "--org", ""],
+    ] {
+        let out = liaison(&args, &db);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(!out.stderr.is_empty());
+    }
+}
+
+#[test]
+fn migrate_creates_the_database_and_bad_urls_fail() {
+    let db = TempDb::new();
+    let out = liaison(&["migrate"], &db);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(db.0.exists());
+    let out = Command::new(BIN)
+        .args(["migrate", "--database-url", "mysql://nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_batch_finish() {
+    let db = TempDb::new();
+    let token = String::from_utf8(liaison(&["token", "create", "--org", "acme"], &db).stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let port = free_port();
+    let (mut child, _) = serve(&db, port);
+    let items: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"externalId": format!("g{i}"), "account": {"externalId": format!("a{i}")},
+            "engagementUsers": [{"externalId": format!("r{}", i % 10)}]})
+        })
+        .collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        // The body goes out in two halves with the signal in between, so the request is
+        // certainly in flight when the server is told to stop.
+        let body = serde_json::to_vec(&items).unwrap();
+        let (first, second) = body.split_at(body.len() / 2);
+        let (first, second) = (first.to_vec(), second.to_vec());
+        let (go, wait) = tokio::sync::oneshot::channel::<()>();
+        let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(
+            futures::stream::once(async move {
+                let _ = wait.await;
+                Ok(second)
+            }),
+        );
+        let request = reqwest::Client::new()
+            .put(format!(
+                "http://127.0.0.1:{port}/v1/integrations/sync/batch/engagements"
+            ))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(stream))
+            .send();
+        let pending = tokio::spawn(request);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        sigterm(&child);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = go.send(());
+        pending.await.unwrap().map(|r| r.status())
+    });
+    let exit = child.wait().unwrap();
+    // The batch was in flight when the signal came: it finished and was acknowledged.
+    assert_eq!(
+        status.expect("the in-flight request completes"),
+        reqwest::StatusCode::OK
+    );
+    assert!(exit.success());
+    // And what was acknowledged is there after a restart.
+    let (mut child, _) = serve(&db, port);
+    let count = rt.block_on(async {
+        let page: Value = reqwest::Client::new()
+            .get(format!(
+                "http://127.0.0.1:{port}/v1/integrations/engagements?limit=1000"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["data"].as_array().unwrap().len()
+    });
+    assert_eq!(count, 1000);
+    sigterm(&child);
+    child.wait().unwrap();
+}
