@@ -1,7 +1,10 @@
-//! The SQLite backend: embedded, WAL, the default. One writer connection (SQLite has one writer
-//! at a time; queueing in the pool is cheaper than BUSY retries) and a pool of readers.
+//! The SQLite backend: embedded, WAL, the default. Statements run inline on the calling task
+//! through rusqlite: each takes microseconds, far less than handing it to another thread.
+//! One writer connection (SQLite has one writer at a time; waiting for it in a queue is cheaper
+//! than BUSY retries) and a small pool of read-only connections that never block it.
 
 mod rows;
+mod sql;
 
 use chrono::{DateTime, Utc};
 use liaison_domain::model::*;
@@ -9,60 +12,112 @@ use liaison_domain::*;
 use liaison_store::Result;
 use liaison_store::*;
 use rows::*;
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
-use std::str::FromStr;
-use std::time::Duration;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use sql::Sql;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// How many read-only connections serve reads at once.
+const READERS: usize = 8;
+/// Prepared statements kept per connection; the store uses a few dozen distinct ones.
+const STATEMENT_CACHE: usize = 256;
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    readers: SqlitePool,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: String,
+    writer: Arc<AsyncMutex<Connection>>,
+    readers: Mutex<Vec<Connection>>,
+    read_permits: Arc<Semaphore>,
+}
+
+/// The file a `sqlite:` URL names (`sqlite:liaison.db`, `sqlite://data/x.db`,
+/// `sqlite:///abs/x.db`); query parameters are ignored.
+fn path_of(url: &str) -> Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| StoreError::Backend(format!("not a sqlite: URL: {url}")))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        // An in-memory database is private to one connection: readers would never see the
+        // writer's data.
+        return Err(StoreError::Backend(
+            "SQLite needs a database file (sqlite:<file>); in-memory databases are not supported"
+                .into(),
+        ));
+    }
+    Ok(path.to_owned())
+}
+
+fn open(path: &str, read_only: bool) -> Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(db)?;
+    // WAL with synchronous=NORMAL survives application crashes; only a power loss can lose
+    // the last transactions, and it never corrupts the database.
+    conn.execute_batch(
+        "PRAGMA busy_timeout = 10000;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA cache_size = -65536;
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(db)?;
+    if !read_only {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(db)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend(format!(
+                "could not switch {path} to WAL (journal_mode is {mode})"
+            )));
+        }
+    }
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
 }
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite:` URL.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(backend)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // WAL with NORMAL is durable across application crashes; only a power loss can lose
-            // the last transactions, and it never corrupts the database.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await
-            .map_err(backend)?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(backend)?;
-        Ok(SqliteStore { writer, readers })
+        let path = path_of(url)?;
+        let writer = open(&path, false)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Arc::new(AsyncMutex::new(writer)),
+                readers: Mutex::new(Vec::new()),
+                read_permits: Arc::new(Semaphore::new(READERS)),
+            }),
+        })
+    }
+
+    fn migrations() -> rusqlite_migration::Migrations<'static> {
+        rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(include_str!(
+            "../migrations/0001_core.sql"
+        ))])
     }
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-/// Maps a sqlx error, turning unique violations into `Conflict`.
-fn db(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(d) = &e {
-        if d.is_unique_violation() {
-            return StoreError::Conflict(d.message().to_owned());
+/// Maps a rusqlite error, turning unique and primary-key violations into `Conflict`.
+pub(crate) fn db(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        {
+            return StoreError::Conflict(msg.clone().unwrap_or_else(|| f.to_string()));
         }
     }
     StoreError::Backend(e.to_string())
@@ -72,22 +127,36 @@ impl Store for SqliteStore {
     type Tx = SqliteTx;
 
     async fn begin(&self) -> Result<SqliteTx> {
-        // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
-        // because another writer got there first.
-        let tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db)?;
-        Ok(SqliteTx::Write(tx))
+        let conn = self.inner.writer.clone().lock_owned().await;
+        // IMMEDIATE takes the write lock up front (other processes on the same file included),
+        // so a transaction never fails half-way because another writer got there first.
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        Ok(SqliteTx(Session::Write { conn, open: true }))
     }
 
     async fn read(&self) -> Result<SqliteTx> {
-        Ok(SqliteTx::Read(self.readers.acquire().await.map_err(db)?))
+        let permit = self
+            .inner
+            .read_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(backend)?;
+        let pooled = self.inner.readers.lock().map_err(backend)?.pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open(&self.inner.path, true)?,
+        };
+        Ok(SqliteTx(Session::Read {
+            conn: Some(conn),
+            store: self.inner.clone(),
+            _permit: permit,
+        }))
     }
 
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.writer).await.map_err(backend)
+        let mut conn = self.inner.writer.lock().await;
+        Self::migrations().to_latest(&mut conn).map_err(backend)
     }
 
     fn backend_name(&self) -> &'static str {
@@ -95,22 +164,96 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
-        self.readers.close().await;
-        self.writer.close().await;
+        // Readers are dropped; the writer checkpoints the WAL so the file stands alone.
+        if let Ok(mut readers) = self.inner.readers.lock() {
+            readers.clear();
+        }
+        let conn = self.inner.writer.lock().await;
+        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
     }
 }
 
-pub enum SqliteTx {
-    Write(Transaction<'static, Sqlite>),
-    Read(PoolConnection<Sqlite>),
+/// A write transaction on the one writer connection, or a read session on a pooled reader.
+pub struct SqliteTx(Session);
+
+enum Session {
+    Write {
+        conn: OwnedMutexGuard<Connection>,
+        open: bool,
+    },
+    Read {
+        conn: Option<Connection>,
+        store: Arc<Inner>,
+        _permit: OwnedSemaphorePermit,
+    },
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        match &mut self.0 {
+            // Dropped without commit: nothing of it may remain.
+            Session::Write { conn, open: true } => {
+                if let Err(e) = conn.execute_batch("ROLLBACK") {
+                    tracing::error!(error = %e, "rollback failed");
+                }
+            }
+            Session::Write { .. } => {}
+            Session::Read { conn, store, .. } => {
+                if let (Some(c), Ok(mut pool)) = (conn.take(), store.readers.lock()) {
+                    pool.push(c);
+                }
+            }
+        }
+    }
 }
 
 impl SqliteTx {
-    fn c(&mut self) -> &mut SqliteConnection {
-        match self {
-            SqliteTx::Write(tx) => tx,
-            SqliteTx::Read(conn) => conn,
+    fn c(&self) -> &Connection {
+        match &self.0 {
+            Session::Write { conn, .. } => conn,
+            Session::Read { conn, .. } => conn.as_ref().expect("a reader holds its connection"),
         }
+    }
+
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&rusqlite::Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let mut stmt = self.c().prepare_cached(sql).map_err(db)?;
+        let mut rows = stmt.query(params).map_err(db)?;
+        match rows.next().map_err(db)? {
+            Some(row) => map(row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&rusqlite::Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.c().prepare_cached(sql).map_err(db)?;
+        let mut rows = stmt.query(params).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            out.push(map(row)?);
+        }
+        Ok(out)
+    }
+
+    fn built<T>(&self, q: &Sql, map: fn(&rusqlite::Row) -> Result<T>) -> Result<Vec<T>> {
+        self.all(&q.text, rusqlite::params_from_iter(q.params.iter()), map)
+    }
+
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        self.c()
+            .prepare_cached(sql)
+            .map_err(db)?
+            .execute(params)
+            .map_err(db)
     }
 }
 
@@ -138,37 +281,30 @@ const TOKEN_COLS: &str =
     "id, org_id, connection_id, name, prefix, hash, scopes, created_at, revoked_at";
 const EVENT_COLS: &str = "seq, id, org_id, entity, entity_id, action, before, after, at";
 
-fn push_ids<'a, T: Copy + Into<uuid::Uuid>>(
-    qb: &mut QueryBuilder<Sqlite>,
-    ids: impl IntoIterator<Item = &'a T>,
-) where
-    T: 'a,
-{
-    let mut sep = qb.separated(", ");
-    for id in ids {
-        let u: uuid::Uuid = (*id).into();
-        sep.push_bind(u);
-    }
+/// `SELECT <cols> FROM <table> WHERE org_id = ?1 AND id IN (…)` for a list of ids.
+fn by_ids<I: Copy + Into<uuid::Uuid>>(cols: &str, table: &str, org: OrgId, ids: &[I]) -> Sql {
+    let mut q = Sql::new(format!("SELECT {cols} FROM {table} WHERE org_id = "));
+    q.bind(org.uuid()).push(" AND id IN (");
+    q.bind_list(ids.iter().map(|i| (*i).into()));
+    q.push(")");
+    q
 }
 
 impl StoreTx for SqliteTx {
-    async fn commit(self) -> Result<()> {
-        match self {
-            SqliteTx::Write(tx) => tx.commit().await.map_err(db),
-            SqliteTx::Read(_) => Ok(()),
+    async fn commit(mut self) -> Result<()> {
+        if let Session::Write { conn, open } = &mut self.0 {
+            conn.execute_batch("COMMIT").map_err(db)?;
+            *open = false;
         }
+        Ok(())
     }
 
     async fn get_record(&mut self, org: OrgId, id: RecordId) -> Result<Option<RecordRow>> {
-        let sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = $1 AND org_id = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.uuid())
-            .bind(org.uuid())
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| record(&r))
-            .transpose()
+        self.one(
+            &format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1 AND org_id = ?2"),
+            params![id.uuid(), org.uuid()],
+            record,
+        )
     }
 
     async fn get_record_by_external(
@@ -178,100 +314,83 @@ impl StoreTx for SqliteTx {
         kind: RecordKind,
         external_id: &str,
     ) -> Result<Option<RecordRow>> {
-        let sql = format!(
-            "SELECT {RECORD_COLS} FROM records \
-             WHERE org_id = $1 AND connection_id = $2 AND kind = $3 AND external_id = $4"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(connection.uuid())
-            .bind(kind.as_str())
-            .bind(external_id)
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| record(&r))
-            .transpose()
+        self.one(
+            &format!(
+                "SELECT {RECORD_COLS} FROM records \
+                 WHERE org_id = ?1 AND connection_id = ?2 AND kind = ?3 AND external_id = ?4"
+            ),
+            params![org.uuid(), connection.uuid(), kind.as_str(), external_id],
+            record,
+        )
     }
 
     async fn get_records(&mut self, org: OrgId, ids: &[RecordId]) -> Result<Vec<RecordRow>> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let mut qb =
-            QueryBuilder::new(format!("SELECT {RECORD_COLS} FROM records WHERE org_id = "));
-        qb.push_bind(org.uuid()).push(" AND id IN (");
-        push_ids(&mut qb, ids);
-        qb.push(")");
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(record).collect()
+        self.built(&by_ids(RECORD_COLS, "records", org, ids), record)
     }
 
     async fn insert_record(&mut self, r: &RecordRow) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO records ({RECORD_COLS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-        );
-        bind_record(sqlx::query(sqlx::AssertSqlSafe(sql)), r)
-            .execute(self.c())
-            .await
-            .map_err(db)?;
+        self.exec(
+            &format!(
+                "INSERT INTO records ({RECORD_COLS}) VALUES \
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+            ),
+            record_params(r),
+        )?;
         Ok(())
     }
 
     async fn update_record(&mut self, r: &RecordRow) -> Result<()> {
-        let sql = "UPDATE records SET org_id = $2, connection_id = $3, kind = $4, \
-            external_id = $5, account_id = $6, contact_id = $7, lead_id = $8, \
-            opportunity_id = $9, owner_id = $10, engagement_type_id = $11, recording_id = $12, \
-            sort_at = $13, remote_updated_at = $14, deleted_at = $15, merged_into = $16, \
-            created_at = $17, updated_at = $18, data = $19 WHERE id = $1";
-        bind_record(sqlx::query(sql), r)
-            .execute(self.c())
-            .await
-            .map_err(db)?;
+        self.exec(
+            "UPDATE records SET org_id = ?2, connection_id = ?3, kind = ?4, \
+             external_id = ?5, account_id = ?6, contact_id = ?7, lead_id = ?8, \
+             opportunity_id = ?9, owner_id = ?10, engagement_type_id = ?11, recording_id = ?12, \
+             sort_at = ?13, remote_updated_at = ?14, deleted_at = ?15, merged_into = ?16, \
+             created_at = ?17, updated_at = ?18, data = ?19 WHERE id = ?1",
+            record_params(r),
+        )?;
         Ok(())
     }
 
     async fn list_records(&mut self, org: OrgId, q: &RecordQuery) -> Result<Vec<RecordRow>> {
-        let mut qb =
-            QueryBuilder::new(format!("SELECT {RECORD_COLS} FROM records WHERE org_id = "));
-        qb.push_bind(org.uuid());
-        qb.push(" AND kind = ").push_bind(q.kind.as_str());
+        let mut s = Sql::new(format!("SELECT {RECORD_COLS} FROM records WHERE org_id = "));
+        s.bind(org.uuid());
+        s.push(" AND kind = ").bind(q.kind.as_str());
         if let Some(c) = q.connection {
-            qb.push(" AND connection_id = ").push_bind(c.uuid());
+            s.push(" AND connection_id = ").bind(c.uuid());
         }
         if let Some(e) = &q.external_id {
-            qb.push(" AND external_id = ").push_bind(e.clone());
+            s.push(" AND external_id = ").bind(e.as_str());
         }
         if let Some(r) = &q.recording_id {
-            qb.push(" AND recording_id = ").push_bind(r.clone());
+            s.push(" AND recording_id = ").bind(r.as_str());
         }
         if let Some((from, to)) = &q.start_between {
-            qb.push(" AND sort_at >= ").push_bind(ts(from));
-            qb.push(" AND sort_at <= ").push_bind(ts(to));
-            qb.push(" AND json_extract(data, '$.startTime') IS NOT NULL");
+            s.push(" AND sort_at >= ").bind(ts(from));
+            s.push(" AND sort_at <= ").bind(ts(to));
+            s.push(" AND json_extract(data, '$.startTime') IS NOT NULL");
         }
         if !q.include_hidden {
-            qb.push(" AND deleted_at IS NULL AND merged_into IS NULL");
+            s.push(" AND deleted_at IS NULL AND merged_into IS NULL");
         }
         match (q.order, &q.after) {
             (Order::IdAsc, Some(k)) => {
-                qb.push(" AND id > ").push_bind(k.id);
+                s.push(" AND id > ").bind(k.id);
             }
             (Order::SortDesc, Some(k)) => {
-                qb.push(" AND (sort_at < ").push_bind(ts(&k.sort_at));
-                qb.push(" OR (sort_at = ").push_bind(ts(&k.sort_at));
-                qb.push(" AND id < ").push_bind(k.id).push("))");
+                s.push(" AND (sort_at, id) < (").bind(ts(&k.sort_at));
+                s.push(", ").bind(k.id).push(")");
             }
             _ => {}
         }
-        qb.push(match q.order {
+        s.push(match q.order {
             Order::IdAsc => " ORDER BY id ASC",
             Order::SortDesc => " ORDER BY sort_at DESC, id DESC",
         });
-        qb.push(" LIMIT ").push_bind(i64::from(q.limit));
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(record).collect()
+        s.push(" LIMIT ").bind(i64::from(q.limit));
+        self.built(&s, record)
     }
 
     async fn records_referencing(
@@ -288,22 +407,21 @@ impl StoreTx for SqliteTx {
             RecordKind::Engagement => return Ok(vec![]),
         };
         let mut sql =
-            format!("SELECT {RECORD_COLS} FROM records WHERE org_id = $1 AND ({column} = $2");
+            format!("SELECT {RECORD_COLS} FROM records WHERE org_id = ?1 AND ({column} = ?2");
         if target_kind == RecordKind::Contact {
             sql.push_str(
                 " OR (kind = 'opportunity' AND EXISTS (SELECT 1 FROM \
-                 json_each(records.data, '$.contactIds') WHERE value = $3))",
+                 json_each(records.data, '$.contactIds') WHERE value = ?3))",
             );
+        } else {
+            sql.push_str(" OR ?3 IS NULL");
         }
         sql.push_str(") ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(target.uuid())
-            .bind(target.to_string())
-            .fetch_all(self.c())
-            .await
-            .map_err(db)?;
-        rows.iter().map(record).collect()
+        self.all(
+            &sql,
+            params![org.uuid(), target.uuid(), target.to_string()],
+            record,
+        )
     }
 
     async fn list_user_engagements(
@@ -316,35 +434,33 @@ impl StoreTx for SqliteTx {
             .map(|c| format!("r.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut qb = QueryBuilder::new(format!("SELECT {cols} FROM records r WHERE r.org_id = "));
-        qb.push_bind(org.uuid());
-        qb.push(
+        let mut s = Sql::new(format!("SELECT {cols} FROM records r WHERE r.org_id = "));
+        s.bind(org.uuid());
+        s.push(
             " AND r.kind = 'engagement' AND r.deleted_at IS NULL AND r.merged_into IS NULL \
              AND EXISTS (SELECT 1 FROM participants p JOIN crm_users c ON c.id = p.crm_user_id \
              WHERE p.parent_id = r.id AND p.deleted_at IS NULL AND c.user_id = ",
         );
-        qb.push_bind(q.user.uuid()).push(")");
+        s.bind(q.user.uuid()).push(")");
         if let Some(k) = &q.after {
-            qb.push(" AND (r.sort_at < ").push_bind(ts(&k.sort_at));
-            qb.push(" OR (r.sort_at = ").push_bind(ts(&k.sort_at));
-            qb.push(" AND r.id < ").push_bind(k.id).push("))");
+            s.push(" AND (r.sort_at, r.id) < (").bind(ts(&k.sort_at));
+            s.push(", ").bind(k.id).push(")");
         }
         if let Some(k) = &q.before {
-            qb.push(" AND (r.sort_at > ").push_bind(ts(&k.sort_at));
-            qb.push(" OR (r.sort_at = ").push_bind(ts(&k.sort_at));
-            qb.push(" AND r.id > ").push_bind(k.id).push("))");
+            s.push(" AND (r.sort_at, r.id) > (").bind(ts(&k.sort_at));
+            s.push(", ").bind(k.id).push(")");
         }
         // A page before a key is the `limit` nearest to it, so it is read in ascending order
-        // and turned around by the caller.
-        if q.before.is_some() && q.after.is_none() {
-            qb.push(" ORDER BY r.sort_at ASC, r.id ASC");
+        // and turned around.
+        let backwards = q.before.is_some() && q.after.is_none();
+        s.push(if backwards {
+            " ORDER BY r.sort_at ASC, r.id ASC"
         } else {
-            qb.push(" ORDER BY r.sort_at DESC, r.id DESC");
-        }
-        qb.push(" LIMIT ").push_bind(i64::from(q.limit));
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        let mut out: Vec<RecordRow> = rows.iter().map(record).collect::<Result<_>>()?;
-        if q.before.is_some() && q.after.is_none() {
+            " ORDER BY r.sort_at DESC, r.id DESC"
+        });
+        s.push(" LIMIT ").bind(i64::from(q.limit));
+        let mut out = self.built(&s, record)?;
+        if backwards {
             out.reverse();
         }
         Ok(out)
@@ -358,14 +474,10 @@ impl StoreTx for SqliteTx {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let mut qb = QueryBuilder::new(format!(
-            "SELECT {TYPE_COLS} FROM engagement_types WHERE org_id = "
-        ));
-        qb.push_bind(org.uuid()).push(" AND id IN (");
-        push_ids(&mut qb, ids);
-        qb.push(")");
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(engagement_type).collect()
+        self.built(
+            &by_ids(TYPE_COLS, "engagement_types", org, ids),
+            engagement_type,
+        )
     }
 
     async fn find_engagement_type(
@@ -375,55 +487,45 @@ impl StoreTx for SqliteTx {
         external_id: Option<&str>,
         name: &str,
     ) -> Result<Option<EngagementType>> {
-        let row = match external_id {
-            Some(ext) => {
-                let sql = format!(
+        match external_id {
+            Some(ext) => self.one(
+                &format!(
                     "SELECT {TYPE_COLS} FROM engagement_types \
-                     WHERE org_id = $1 AND connection_id = $2 AND external_id = $3"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(org.uuid())
-                    .bind(connection.uuid())
-                    .bind(ext)
-                    .fetch_optional(self.c())
-                    .await
-            }
-            None => {
-                let sql = format!(
-                    "SELECT {TYPE_COLS} FROM engagement_types WHERE org_id = $1 \
-                     AND connection_id = $2 AND external_id IS NULL AND name = $3"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(org.uuid())
-                    .bind(connection.uuid())
-                    .bind(name)
-                    .fetch_optional(self.c())
-                    .await
-            }
+                     WHERE org_id = ?1 AND connection_id = ?2 AND external_id = ?3"
+                ),
+                params![org.uuid(), connection.uuid(), ext],
+                engagement_type,
+            ),
+            None => self.one(
+                &format!(
+                    "SELECT {TYPE_COLS} FROM engagement_types WHERE org_id = ?1 \
+                     AND connection_id = ?2 AND external_id IS NULL AND name = ?3"
+                ),
+                params![org.uuid(), connection.uuid(), name],
+                engagement_type,
+            ),
         }
-        .map_err(db)?;
-        row.map(|r| engagement_type(&r)).transpose()
     }
 
     async fn put_engagement_type(&mut self, t: &EngagementType) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO engagement_types ({TYPE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id, \
-             name = excluded.name, activity_type = excluded.activity_type, \
-             updated_at = excluded.updated_at"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(t.id.uuid())
-            .bind(t.org.uuid())
-            .bind(t.connection.uuid())
-            .bind(t.external_id.as_deref())
-            .bind(t.name.as_str())
-            .bind(t.activity_type.as_str())
-            .bind(ts(&t.created_at))
-            .bind(ts(&t.updated_at))
-            .execute(self.c())
-            .await
-            .map_err(db)?;
+        self.exec(
+            &format!(
+                "INSERT INTO engagement_types ({TYPE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id, \
+                 name = excluded.name, activity_type = excluded.activity_type, \
+                 updated_at = excluded.updated_at"
+            ),
+            params![
+                t.id.uuid(),
+                t.org.uuid(),
+                t.connection.uuid(),
+                t.external_id.as_deref(),
+                t.name.as_str(),
+                t.activity_type.as_str(),
+                ts(&t.created_at),
+                ts(&t.updated_at),
+            ],
+        )?;
         Ok(())
     }
 
@@ -431,14 +533,7 @@ impl StoreTx for SqliteTx {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let mut qb = QueryBuilder::new(format!(
-            "SELECT {CRM_USER_COLS} FROM crm_users WHERE org_id = "
-        ));
-        qb.push_bind(org.uuid()).push(" AND id IN (");
-        push_ids(&mut qb, ids);
-        qb.push(")");
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(crm_user).collect()
+        self.built(&by_ids(CRM_USER_COLS, "crm_users", org, ids), crm_user)
     }
 
     async fn get_crm_user_by_external(
@@ -447,19 +542,14 @@ impl StoreTx for SqliteTx {
         connection: ConnectionId,
         external_id: &str,
     ) -> Result<Option<CrmUser>> {
-        let sql = format!(
-            "SELECT {CRM_USER_COLS} FROM crm_users \
-             WHERE org_id = $1 AND connection_id = $2 AND external_id = $3"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(connection.uuid())
-            .bind(external_id)
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| crm_user(&r))
-            .transpose()
+        self.one(
+            &format!(
+                "SELECT {CRM_USER_COLS} FROM crm_users \
+                 WHERE org_id = ?1 AND connection_id = ?2 AND external_id = ?3"
+            ),
+            params![org.uuid(), connection.uuid(), external_id],
+            crm_user,
+        )
     }
 
     async fn put_crm_user(&mut self, u: &CrmUser, insert: bool) -> Result<()> {
@@ -467,27 +557,28 @@ impl StoreTx for SqliteTx {
         let sql = if insert {
             "INSERT INTO crm_users (id, org_id, connection_id, external_id, email, name, \
              user_id, created_at, updated_at, email_key, name_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         } else {
-            "UPDATE crm_users SET org_id = $2, connection_id = $3, external_id = $4, email = $5, \
-             name = $6, user_id = $7, created_at = $8, updated_at = $9, email_key = $10, \
-             name_key = $11 WHERE id = $1"
+            "UPDATE crm_users SET org_id = ?2, connection_id = ?3, external_id = ?4, email = ?5, \
+             name = ?6, user_id = ?7, created_at = ?8, updated_at = ?9, email_key = ?10, \
+             name_key = ?11 WHERE id = ?1"
         };
-        sqlx::query(sql)
-            .bind(u.id.uuid())
-            .bind(u.org.uuid())
-            .bind(u.connection.uuid())
-            .bind(u.external_id.as_str())
-            .bind(u.email.as_deref())
-            .bind(u.name.as_deref())
-            .bind(u.user.map(UserId::uuid))
-            .bind(ts(&u.created_at))
-            .bind(ts(&u.updated_at))
-            .bind(email_key)
-            .bind(name_key)
-            .execute(self.c())
-            .await
-            .map_err(db)?;
+        self.exec(
+            sql,
+            params![
+                u.id.uuid(),
+                u.org.uuid(),
+                u.connection.uuid(),
+                u.external_id.as_str(),
+                u.email.as_deref(),
+                u.name.as_deref(),
+                u.user.map(UserId::uuid),
+                ts(&u.created_at),
+                ts(&u.updated_at),
+                email_key,
+                name_key,
+            ],
+        )?;
         Ok(())
     }
 
@@ -497,16 +588,15 @@ impl StoreTx for SqliteTx {
         after: Option<CrmUserId>,
         limit: u32,
     ) -> Result<Vec<CrmUser>> {
-        let mut qb = QueryBuilder::new(format!(
+        let mut s = Sql::new(format!(
             "SELECT {CRM_USER_COLS} FROM crm_users WHERE org_id = "
         ));
-        qb.push_bind(org.uuid());
+        s.bind(org.uuid());
         if let Some(a) = after {
-            qb.push(" AND id > ").push_bind(a.uuid());
+            s.push(" AND id > ").bind(a.uuid());
         }
-        qb.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(crm_user).collect()
+        s.push(" ORDER BY id LIMIT ").bind(i64::from(limit));
+        self.built(&s, crm_user)
     }
 
     async fn crm_users_matching(
@@ -516,31 +606,22 @@ impl StoreTx for SqliteTx {
         email_key: Option<&str>,
         name_key: Option<&str>,
     ) -> Result<Vec<CrmUser>> {
-        let sql = format!(
-            "SELECT {CRM_USER_COLS} FROM crm_users WHERE org_id = $1 AND \
-             (external_id = $2 OR email_key = $3 OR name_key = $4) ORDER BY id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(external_id)
-            .bind(email_key)
-            .bind(name_key)
-            .fetch_all(self.c())
-            .await
-            .map_err(db)?;
-        rows.iter().map(crm_user).collect()
+        self.all(
+            &format!(
+                "SELECT {CRM_USER_COLS} FROM crm_users WHERE org_id = ?1 AND \
+                 (external_id = ?2 OR email_key = ?3 OR name_key = ?4) ORDER BY id"
+            ),
+            params![org.uuid(), external_id, email_key, name_key],
+            crm_user,
+        )
     }
 
     async fn get_user(&mut self, org: OrgId, id: UserId) -> Result<Option<WorkspaceUser>> {
-        let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1 AND org_id = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.uuid())
-            .bind(org.uuid())
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| user(&r))
-            .transpose()
+        self.one(
+            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1 AND org_id = ?2"),
+            params![id.uuid(), org.uuid()],
+            user,
+        )
     }
 
     async fn put_user(&mut self, u: &WorkspaceUser, insert: bool) -> Result<()> {
@@ -549,52 +630,52 @@ impl StoreTx for SqliteTx {
             "INSERT INTO users (id, org_id, email, phone_number, first_name, last_name, \
              member_team_id, coach_team_ids, external_id, disabled, billable, is_admin, \
              contact_settings, created_at, updated_at, email_key, name_key) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
         } else {
-            "UPDATE users SET org_id = $2, email = $3, phone_number = $4, first_name = $5, \
-             last_name = $6, member_team_id = $7, coach_team_ids = $8, external_id = $9, \
-             disabled = $10, billable = $11, is_admin = $12, contact_settings = $13, \
-             created_at = $14, updated_at = $15, email_key = $16, name_key = $17 WHERE id = $1"
+            "UPDATE users SET org_id = ?2, email = ?3, phone_number = ?4, first_name = ?5, \
+             last_name = ?6, member_team_id = ?7, coach_team_ids = ?8, external_id = ?9, \
+             disabled = ?10, billable = ?11, is_admin = ?12, contact_settings = ?13, \
+             created_at = ?14, updated_at = ?15, email_key = ?16, name_key = ?17 WHERE id = ?1"
         };
-        sqlx::query(sql)
-            .bind(u.id.uuid())
-            .bind(u.org.uuid())
-            .bind(u.email.as_deref())
-            .bind(u.phone_number.as_deref())
-            .bind(u.first_name.as_deref())
-            .bind(u.last_name.as_deref())
-            .bind(u.member_team_id.as_deref())
-            .bind(serde_json::to_string(&u.coach_team_ids).map_err(backend)?)
-            .bind(u.external_id.as_deref())
-            .bind(u.disabled)
-            .bind(u.billable)
-            .bind(u.is_admin)
-            .bind(u.contact_settings.as_ref().map(|v| v.to_string()))
-            .bind(ts(&u.created_at))
-            .bind(ts(&u.updated_at))
-            .bind(email_key)
-            .bind(name_key)
-            .execute(self.c())
-            .await
-            .map_err(db)?;
+        self.exec(
+            sql,
+            params![
+                u.id.uuid(),
+                u.org.uuid(),
+                u.email.as_deref(),
+                u.phone_number.as_deref(),
+                u.first_name.as_deref(),
+                u.last_name.as_deref(),
+                u.member_team_id.as_deref(),
+                serde_json::to_string(&u.coach_team_ids).map_err(backend)?,
+                u.external_id.as_deref(),
+                u.disabled,
+                u.billable,
+                u.is_admin,
+                u.contact_settings.as_ref().map(|v| v.to_string()),
+                ts(&u.created_at),
+                ts(&u.updated_at),
+                email_key,
+                name_key,
+            ],
+        )?;
         Ok(())
     }
 
     async fn list_users(&mut self, org: OrgId, q: &UserQuery) -> Result<Vec<WorkspaceUser>> {
-        let mut qb = QueryBuilder::new(format!("SELECT {USER_COLS} FROM users WHERE org_id = "));
-        qb.push_bind(org.uuid());
+        let mut s = Sql::new(format!("SELECT {USER_COLS} FROM users WHERE org_id = "));
+        s.bind(org.uuid());
         if let Some(d) = q.disabled {
-            qb.push(" AND disabled = ").push_bind(d);
+            s.push(" AND disabled = ").bind(d);
         }
         if let Some(e) = &q.external_id {
-            qb.push(" AND external_id = ").push_bind(e.clone());
+            s.push(" AND external_id = ").bind(e.as_str());
         }
         if let Some(a) = q.after {
-            qb.push(" AND id > ").push_bind(a.uuid());
+            s.push(" AND id > ").bind(a.uuid());
         }
-        qb.push(" ORDER BY id LIMIT ").push_bind(i64::from(q.limit));
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(user).collect()
+        s.push(" ORDER BY id LIMIT ").bind(i64::from(q.limit));
+        self.built(&s, user)
     }
 
     async fn users_matching(
@@ -604,19 +685,14 @@ impl StoreTx for SqliteTx {
         email_key: Option<&str>,
         name_key: Option<&str>,
     ) -> Result<Vec<WorkspaceUser>> {
-        let sql = format!(
-            "SELECT {USER_COLS} FROM users WHERE org_id = $1 AND \
-             (external_id = $2 OR email_key = $3 OR name_key = $4) ORDER BY id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(external_id)
-            .bind(email_key)
-            .bind(name_key)
-            .fetch_all(self.c())
-            .await
-            .map_err(db)?;
-        rows.iter().map(user).collect()
+        self.all(
+            &format!(
+                "SELECT {USER_COLS} FROM users WHERE org_id = ?1 AND \
+                 (external_id = ?2 OR email_key = ?3 OR name_key = ?4) ORDER BY id"
+            ),
+            params![org.uuid(), external_id, email_key, name_key],
+            user,
+        )
     }
 
     async fn get_participant(
@@ -624,16 +700,11 @@ impl StoreTx for SqliteTx {
         org: OrgId,
         id: ParticipantId,
     ) -> Result<Option<Participant>> {
-        let sql =
-            format!("SELECT {PARTICIPANT_COLS} FROM participants WHERE id = $1 AND org_id = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.uuid())
-            .bind(org.uuid())
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| participant(&r))
-            .transpose()
+        self.one(
+            &format!("SELECT {PARTICIPANT_COLS} FROM participants WHERE id = ?1 AND org_id = ?2"),
+            params![id.uuid(), org.uuid()],
+            participant,
+        )
     }
 
     async fn find_participant(
@@ -642,19 +713,14 @@ impl StoreTx for SqliteTx {
         parent: RecordId,
         crm_user: CrmUserId,
     ) -> Result<Option<Participant>> {
-        let sql = format!(
-            "SELECT {PARTICIPANT_COLS} FROM participants \
-             WHERE org_id = $1 AND parent_id = $2 AND crm_user_id = $3"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(parent.uuid())
-            .bind(crm_user.uuid())
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| participant(&r))
-            .transpose()
+        self.one(
+            &format!(
+                "SELECT {PARTICIPANT_COLS} FROM participants \
+                 WHERE org_id = ?1 AND parent_id = ?2 AND crm_user_id = ?3"
+            ),
+            params![org.uuid(), parent.uuid(), crm_user.uuid()],
+            participant,
+        )
     }
 
     async fn participants_of(
@@ -665,42 +731,42 @@ impl StoreTx for SqliteTx {
         if parents.is_empty() {
             return Ok(vec![]);
         }
-        let mut qb = QueryBuilder::new(format!(
+        let mut s = Sql::new(format!(
             "SELECT {PARTICIPANT_COLS} FROM participants WHERE org_id = "
         ));
-        qb.push_bind(org.uuid())
+        s.bind(org.uuid())
             .push(" AND deleted_at IS NULL AND parent_id IN (");
-        push_ids(&mut qb, parents);
-        qb.push(") ORDER BY id");
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(participant).collect()
+        s.bind_list(parents.iter().map(|p| p.uuid()));
+        s.push(") ORDER BY id");
+        self.built(&s, participant)
     }
 
     async fn put_participant(&mut self, p: &Participant, insert: bool) -> Result<()> {
         let sql = if insert {
             "INSERT INTO participants (id, org_id, connection_id, parent_kind, parent_id, \
              crm_user_id, name, share, deleted_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         } else {
-            "UPDATE participants SET org_id = $2, connection_id = $3, parent_kind = $4, \
-             parent_id = $5, crm_user_id = $6, name = $7, share = $8, deleted_at = $9, \
-             created_at = $10, updated_at = $11 WHERE id = $1"
+            "UPDATE participants SET org_id = ?2, connection_id = ?3, parent_kind = ?4, \
+             parent_id = ?5, crm_user_id = ?6, name = ?7, share = ?8, deleted_at = ?9, \
+             created_at = ?10, updated_at = ?11 WHERE id = ?1"
         };
-        sqlx::query(sql)
-            .bind(p.id.uuid())
-            .bind(p.org.uuid())
-            .bind(p.connection.uuid())
-            .bind(p.parent_kind.as_str())
-            .bind(p.parent.uuid())
-            .bind(p.crm_user.uuid())
-            .bind(p.name.as_deref())
-            .bind(p.share.map(|s| s.get()))
-            .bind(ots(&p.deleted_at))
-            .bind(ts(&p.created_at))
-            .bind(ts(&p.updated_at))
-            .execute(self.c())
-            .await
-            .map_err(db)?;
+        self.exec(
+            sql,
+            params![
+                p.id.uuid(),
+                p.org.uuid(),
+                p.connection.uuid(),
+                p.parent_kind.as_str(),
+                p.parent.uuid(),
+                p.crm_user.uuid(),
+                p.name.as_deref(),
+                p.share.map(|s| s.get()),
+                ots(&p.deleted_at),
+                ts(&p.created_at),
+                ts(&p.updated_at),
+            ],
+        )?;
         Ok(())
     }
 
@@ -710,209 +776,174 @@ impl StoreTx for SqliteTx {
         kind: ParentKind,
         q: &ParticipantQuery,
     ) -> Result<Vec<Participant>> {
-        let mut qb = QueryBuilder::new(format!(
+        let mut s = Sql::new(format!(
             "SELECT {PARTICIPANT_COLS} FROM participants WHERE org_id = "
         ));
-        qb.push_bind(org.uuid());
-        qb.push(" AND parent_kind = ").push_bind(kind.as_str());
-        qb.push(" AND deleted_at IS NULL");
+        s.bind(org.uuid());
+        s.push(" AND parent_kind = ").bind(kind.as_str());
+        s.push(" AND deleted_at IS NULL");
         if let Some(p) = q.parent {
-            qb.push(" AND parent_id = ").push_bind(p.uuid());
+            s.push(" AND parent_id = ").bind(p.uuid());
         }
         if let Some(c) = q.crm_user {
-            qb.push(" AND crm_user_id = ").push_bind(c.uuid());
+            s.push(" AND crm_user_id = ").bind(c.uuid());
         }
         if let Some(a) = q.after {
-            qb.push(" AND id > ").push_bind(a.uuid());
+            s.push(" AND id > ").bind(a.uuid());
         }
-        qb.push(" ORDER BY id LIMIT ").push_bind(i64::from(q.limit));
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(participant).collect()
+        s.push(" ORDER BY id LIMIT ").bind(i64::from(q.limit));
+        self.built(&s, participant)
     }
 
     async fn append_event(&mut self, e: &Event) -> Result<()> {
-        sqlx::query(
+        self.exec(
             "INSERT INTO events (id, org_id, entity, entity_id, action, before, after, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(e.id.uuid())
-        .bind(e.org.uuid())
-        .bind(e.entity.as_str())
-        .bind(e.entity_id)
-        .bind(e.action.as_str())
-        .bind(e.before.as_deref())
-        .bind(e.after.as_deref())
-        .bind(ts(&e.at))
-        .execute(self.c())
-        .await
-        .map_err(db)?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                e.id.uuid(),
+                e.org.uuid(),
+                e.entity.as_str(),
+                e.entity_id,
+                e.action.as_str(),
+                e.before.as_deref(),
+                e.after.as_deref(),
+                ts(&e.at),
+            ],
+        )?;
         Ok(())
     }
 
     async fn list_events(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<Event>> {
-        let sql = format!(
-            "SELECT {EVENT_COLS} FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(after_seq)
-            .bind(i64::from(limit))
-            .fetch_all(self.c())
-            .await
-            .map_err(db)?;
-        rows.iter().map(event).collect()
+        self.all(
+            &format!(
+                "SELECT {EVENT_COLS} FROM events WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+            ),
+            params![org.uuid(), after_seq, i64::from(limit)],
+            event,
+        )
     }
 
     async fn get_org_by_name(&mut self, name: &str) -> Result<Option<Org>> {
-        sqlx::query("SELECT id, name, created_at FROM orgs WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| org(&r))
-            .transpose()
+        self.one(
+            "SELECT id, name, created_at FROM orgs WHERE name = ?1",
+            params![name],
+            org,
+        )
     }
 
     async fn get_org(&mut self, id: OrgId) -> Result<Option<Org>> {
-        sqlx::query("SELECT id, name, created_at FROM orgs WHERE id = $1")
-            .bind(id.uuid())
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| org(&r))
-            .transpose()
+        self.one(
+            "SELECT id, name, created_at FROM orgs WHERE id = ?1",
+            params![id.uuid()],
+            org,
+        )
     }
 
     async fn insert_org(&mut self, o: &Org) -> Result<()> {
-        sqlx::query("INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(o.id.uuid())
-            .bind(o.name.as_str())
-            .bind(ts(&o.created_at))
-            .execute(self.c())
-            .await
-            .map_err(db)?;
+        self.exec(
+            "INSERT INTO orgs (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![o.id.uuid(), o.name.as_str(), ts(&o.created_at)],
+        )?;
         Ok(())
     }
 
     async fn count_orgs(&mut self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM orgs")
-            .fetch_one(self.c())
-            .await
-            .map_err(db)?;
-        row.try_get(0).map_err(db)
+        self.c()
+            .query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0))
+            .map_err(db)
     }
 
     async fn get_connection_by_name(
         &mut self,
         org: OrgId,
         name: &str,
-    ) -> Result<Option<Connection>> {
-        sqlx::query(
-            "SELECT id, org_id, name, created_at FROM connections WHERE org_id = $1 AND name = $2",
+    ) -> Result<Option<liaison_store::Connection>> {
+        self.one(
+            "SELECT id, org_id, name, created_at FROM connections WHERE org_id = ?1 AND name = ?2",
+            params![org.uuid(), name],
+            connection,
         )
-        .bind(org.uuid())
-        .bind(name)
-        .fetch_optional(self.c())
-        .await
-        .map_err(db)?
-        .map(|r| connection(&r))
-        .transpose()
     }
 
-    async fn insert_connection(&mut self, c: &Connection) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO connections (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(c.id.uuid())
-        .bind(c.org.uuid())
-        .bind(c.name.as_str())
-        .bind(ts(&c.created_at))
-        .execute(self.c())
-        .await
-        .map_err(db)?;
+    async fn insert_connection(&mut self, c: &liaison_store::Connection) -> Result<()> {
+        self.exec(
+            "INSERT INTO connections (id, org_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                c.id.uuid(),
+                c.org.uuid(),
+                c.name.as_str(),
+                ts(&c.created_at)
+            ],
+        )?;
         Ok(())
     }
 
     async fn insert_token(&mut self, t: &Token) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(t.id.uuid())
-            .bind(t.org.uuid())
-            .bind(t.connection.uuid())
-            .bind(t.name.as_str())
-            .bind(t.prefix.as_str())
-            .bind(t.hash.as_str())
-            .bind(t.scopes.to_string())
-            .bind(ts(&t.created_at))
-            .bind(ots(&t.revoked_at))
-            .execute(self.c())
-            .await
-            .map_err(db)?;
+        self.exec(
+            &format!(
+                "INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
+            params![
+                t.id.uuid(),
+                t.org.uuid(),
+                t.connection.uuid(),
+                t.name.as_str(),
+                t.prefix.as_str(),
+                t.hash.as_str(),
+                t.scopes.to_string(),
+                ts(&t.created_at),
+                ots(&t.revoked_at),
+            ],
+        )?;
         Ok(())
     }
 
     async fn get_token_by_hash(&mut self, hash: &str) -> Result<Option<Token>> {
-        let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(hash)
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| token(&r))
-            .transpose()
+        self.one(
+            &format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = ?1"),
+            params![hash],
+            token,
+        )
     }
 
     async fn get_token(&mut self, id: TokenId) -> Result<Option<Token>> {
-        let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.uuid())
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?
-            .map(|r| token(&r))
-            .transpose()
+        self.one(
+            &format!("SELECT {TOKEN_COLS} FROM tokens WHERE id = ?1"),
+            params![id.uuid()],
+            token,
+        )
     }
 
     async fn list_tokens(&mut self) -> Result<Vec<Token>> {
-        let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(self.c())
-            .await
-            .map_err(db)?;
-        rows.iter().map(token).collect()
+        self.all(
+            &format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY id"),
+            [],
+            token,
+        )
     }
 
     async fn revoke_token(&mut self, id: TokenId, at: DateTime<Utc>) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id.uuid())
-                .bind(ts(&at))
-                .execute(self.c())
-                .await
-                .map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        let n = self.exec(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id.uuid(), ts(&at)],
+        )?;
+        Ok(n > 0)
     }
 
     async fn get_setting(&mut self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(self.c())
-            .await
-            .map_err(db)?;
-        row.map(|r| r.try_get(0).map_err(db)).transpose()
+        self.c()
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)
     }
 
     async fn put_setting_if_absent(&mut self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(self.c())
-        .await
-        .map_err(db)?;
+        self.exec(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![key, value],
+        )?;
         Ok(())
     }
 }
