@@ -486,7 +486,11 @@ impl<S: Store> Engine<S> {
                 created_at: unit.now,
                 updated_at: unit.now,
             });
+            // A removed rep's row is reused (one per parent and user), but a create starts
+            // afresh: the removed one's name and share do not come back unasked.
             new.deleted_at = None;
+            new.name = None;
+            new.share = None;
             input.name.clone().apply_to(&mut new.name);
             input.share.clone().apply_to(&mut new.share);
             let p = unit.put_participant(old.as_ref(), new).await?;

@@ -188,6 +188,8 @@ impl<T: StoreTx> Unit<'_, T> {
     /// into), or a new record holding only the external id, filled in by a later sync.
     pub async fn resolve<E: Entity>(&mut self, external_id: &str) -> Result<RecordId> {
         match self.load_ext::<E>(external_id).await? {
+            // Only a merged record needs its chain followed.
+            Some(rec) if rec.merged_into.is_none() => Ok(rec.id),
             Some(rec) => self.survivor(E::KIND, rec.id).await,
             None => {
                 let fresh = self.fresh::<E>(external_id);
@@ -199,6 +201,9 @@ impl<T: StoreTx> Unit<'_, T> {
     /// Merges `loser` into `survivor` (both of kind `E`): the loser disappears from reads and
     /// every record that referenced it now references the survivor.
     pub async fn merge<E: Entity>(&mut self, loser: RecordId, survivor: RecordId) -> Result<()> {
+        // A loser merged before stands for its survivor by now, which holds the references
+        // the first merge moved: that survivor is what merges, or they would stay behind.
+        let loser = self.survivor(E::KIND, loser).await?;
         let survivor = self.survivor(E::KIND, survivor).await?;
         if loser == survivor {
             return Ok(());

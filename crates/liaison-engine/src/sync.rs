@@ -43,6 +43,9 @@ impl<T: StoreTx> Unit<'_, T> {
             }
         }
         let rec = self.save(old, rec).await?;
+        if life.merged_from.is_empty() && life.merged_to.is_none() && rec.merged_into.is_none() {
+            return Ok(rec.id);
+        }
         for loser_ext in &life.merged_from {
             if *loser_ext == rec.external_id {
                 continue;

@@ -72,6 +72,9 @@ fn open(path: &str, read_only: bool) -> Result<Connection> {
     )
     .map_err(db)?;
     if !read_only {
+        // Checkpoints run inside the committing writer; fewer, larger ones cost less in all.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 8192;")
+            .map_err(db)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(db)?;
@@ -281,13 +284,24 @@ const TOKEN_COLS: &str =
     "id, org_id, connection_id, name, prefix, hash, scopes, created_at, revoked_at";
 const EVENT_COLS: &str = "seq, id, org_id, entity, entity_id, action, before, after, at";
 
-/// `SELECT <cols> FROM <table> WHERE org_id = ?1 AND id IN (…)` for a list of ids.
+/// `SELECT <cols> FROM <table> WHERE id IN (…) AND org_id = ?` for a list of ids. The unary
+/// `+` keeps the planner on the primary key: without statistics it would otherwise walk the
+/// organization's `(org_id, …)` index, a scan of every row the tenant has.
 fn by_ids<I: Copy + Into<uuid::Uuid>>(cols: &str, table: &str, org: OrgId, ids: &[I]) -> Sql {
-    let mut q = Sql::new(format!("SELECT {cols} FROM {table} WHERE org_id = "));
-    q.bind(org.uuid()).push(" AND id IN (");
+    let mut q = Sql::new(format!("SELECT {cols} FROM {table} WHERE id IN ("));
     q.bind_list(ids.iter().map(|i| (*i).into()));
-    q.push(")");
+    q.push(") AND +org_id = ").bind(org.uuid());
     q
+}
+
+/// Rows of `table` whose external id, email key or name key equals the one given: three index
+/// seeks joined by UNION (an `OR` would scan the organization).
+fn matching_sql(cols: &str, table: &str) -> String {
+    format!(
+        "SELECT {cols} FROM {table} WHERE org_id = ?1 AND external_id = ?2 \
+         UNION SELECT {cols} FROM {table} WHERE org_id = ?1 AND email_key = ?3 \
+         UNION SELECT {cols} FROM {table} WHERE org_id = ?1 AND name_key = ?4 ORDER BY 1"
+    )
 }
 
 impl StoreTx for SqliteTx {
@@ -434,14 +448,18 @@ impl StoreTx for SqliteTx {
             .map(|c| format!("r.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut s = Sql::new(format!("SELECT {cols} FROM records r WHERE r.org_id = "));
-        s.bind(org.uuid());
-        s.push(
-            " AND r.kind = 'engagement' AND r.deleted_at IS NULL AND r.merged_into IS NULL \
-             AND EXISTS (SELECT 1 FROM participants p JOIN crm_users c ON c.id = p.crm_user_id \
-             WHERE p.parent_id = r.id AND p.deleted_at IS NULL AND c.user_id = ",
-        );
-        s.bind(q.user.uuid()).push(")");
+        // From the rep outwards: their CRM users, those users' live places on records, the
+        // live engagements among them. Its cost follows the rep's engagements, not the
+        // organization's.
+        let mut s = Sql::new(format!(
+            "SELECT DISTINCT {cols} FROM crm_users c \
+             JOIN participants p ON p.crm_user_id = c.id AND p.deleted_at IS NULL \
+             JOIN records r ON r.id = p.parent_id \
+             WHERE c.user_id = "
+        ));
+        s.bind(q.user.uuid());
+        s.push(" AND c.org_id = ").bind(org.uuid());
+        s.push(" AND r.kind = 'engagement' AND r.deleted_at IS NULL AND r.merged_into IS NULL");
         if let Some(k) = &q.after {
             s.push(" AND (r.sort_at, r.id) < (").bind(ts(&k.sort_at));
             s.push(", ").bind(k.id).push(")");
@@ -607,10 +625,7 @@ impl StoreTx for SqliteTx {
         name_key: Option<&str>,
     ) -> Result<Vec<CrmUser>> {
         self.all(
-            &format!(
-                "SELECT {CRM_USER_COLS} FROM crm_users WHERE org_id = ?1 AND \
-                 (external_id = ?2 OR email_key = ?3 OR name_key = ?4) ORDER BY id"
-            ),
+            &matching_sql(CRM_USER_COLS, "crm_users"),
             params![org.uuid(), external_id, email_key, name_key],
             crm_user,
         )
@@ -686,10 +701,7 @@ impl StoreTx for SqliteTx {
         name_key: Option<&str>,
     ) -> Result<Vec<WorkspaceUser>> {
         self.all(
-            &format!(
-                "SELECT {USER_COLS} FROM users WHERE org_id = ?1 AND \
-                 (external_id = ?2 OR email_key = ?3 OR name_key = ?4) ORDER BY id"
-            ),
+            &matching_sql(USER_COLS, "users"),
             params![org.uuid(), external_id, email_key, name_key],
             user,
         )
@@ -734,10 +746,12 @@ impl StoreTx for SqliteTx {
         let mut s = Sql::new(format!(
             "SELECT {PARTICIPANT_COLS} FROM participants WHERE org_id = "
         ));
+        // By parent first (the pair index), the organization only as a filter: see `by_ids`.
         s.bind(org.uuid())
             .push(" AND deleted_at IS NULL AND parent_id IN (");
         s.bind_list(parents.iter().map(|p| p.uuid()));
         s.push(") ORDER BY id");
+        s.text = s.text.replacen("WHERE org_id = ", "WHERE +org_id = ", 1);
         self.built(&s, participant)
     }
 

@@ -1,4 +1,5 @@
 //! Row decoding and record binding for SQLite: microsecond integers to instants, blobs to ids.
+//! Columns are read by position, in the order of the `*_COLS` lists in `lib.rs`.
 
 use crate::{backend, ts};
 use chrono::{DateTime, Utc};
@@ -16,7 +17,7 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt row: {what}"))
 }
 
-fn get<T: FromSql>(r: &Row, col: &str) -> Result<T> {
+fn get<T: FromSql>(r: &Row, col: usize) -> Result<T> {
     r.get(col).map_err(backend)
 }
 
@@ -24,46 +25,46 @@ fn instant(micros: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_micros(micros).ok_or_else(|| corrupt("instant out of range"))
 }
 
-fn t(r: &Row, col: &str) -> Result<DateTime<Utc>> {
+fn t(r: &Row, col: usize) -> Result<DateTime<Utc>> {
     instant(get(r, col)?)
 }
 
-fn ot(r: &Row, col: &str) -> Result<Option<DateTime<Utc>>> {
+fn ot(r: &Row, col: usize) -> Result<Option<DateTime<Utc>>> {
     get::<Option<i64>>(r, col)?.map(instant).transpose()
 }
 
-fn u(r: &Row, col: &str) -> Result<Uuid> {
+fn u(r: &Row, col: usize) -> Result<Uuid> {
     get(r, col)
 }
 
-fn ou(r: &Row, col: &str) -> Result<Option<Uuid>> {
+fn ou(r: &Row, col: usize) -> Result<Option<Uuid>> {
     get(r, col)
 }
 
 pub fn record(r: &Row) -> Result<RecordRow> {
-    let kind: String = get(r, "kind")?;
+    let kind: String = get(r, 3)?;
     Ok(Record {
-        id: RecordId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
+        id: RecordId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
         kind: RecordKind::parse(&kind).ok_or_else(|| corrupt("record kind"))?,
-        external_id: get(r, "external_id")?,
+        external_id: get(r, 4)?,
         refs: Refs {
-            account: ou(r, "account_id")?.map(RecordId::from_uuid),
-            contact: ou(r, "contact_id")?.map(RecordId::from_uuid),
-            lead: ou(r, "lead_id")?.map(RecordId::from_uuid),
-            opportunity: ou(r, "opportunity_id")?.map(RecordId::from_uuid),
-            owner: ou(r, "owner_id")?.map(CrmUserId::from_uuid),
-            engagement_type: ou(r, "engagement_type_id")?.map(EngagementTypeId::from_uuid),
+            account: ou(r, 5)?.map(RecordId::from_uuid),
+            contact: ou(r, 6)?.map(RecordId::from_uuid),
+            lead: ou(r, 7)?.map(RecordId::from_uuid),
+            opportunity: ou(r, 8)?.map(RecordId::from_uuid),
+            owner: ou(r, 9)?.map(CrmUserId::from_uuid),
+            engagement_type: ou(r, 10)?.map(EngagementTypeId::from_uuid),
         },
-        recording_id: get(r, "recording_id")?,
-        sort_at: t(r, "sort_at")?,
-        remote_updated_at: ot(r, "remote_updated_at")?,
-        deleted_at: ot(r, "deleted_at")?,
-        merged_into: ou(r, "merged_into")?.map(RecordId::from_uuid),
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
-        data: get(r, "data")?,
+        recording_id: get(r, 11)?,
+        sort_at: t(r, 12)?,
+        remote_updated_at: ot(r, 13)?,
+        deleted_at: ot(r, 14)?,
+        merged_into: ou(r, 15)?.map(RecordId::from_uuid),
+        created_at: t(r, 16)?,
+        updated_at: t(r, 17)?,
+        data: get(r, 18)?,
     })
 }
 
@@ -94,116 +95,115 @@ pub fn record_params(r: &RecordRow) -> [Box<dyn ToSql + '_>; 19] {
 
 pub fn engagement_type(r: &Row) -> Result<EngagementType> {
     Ok(EngagementType {
-        id: EngagementTypeId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
-        external_id: get(r, "external_id")?,
-        name: get(r, "name")?,
-        activity_type: ActivityType::parse(&get::<String>(r, "activity_type")?)
+        id: EngagementTypeId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
+        external_id: get(r, 3)?,
+        name: get(r, 4)?,
+        activity_type: ActivityType::parse(&get::<String>(r, 5)?)
             .ok_or_else(|| corrupt("activity type"))?,
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
+        created_at: t(r, 6)?,
+        updated_at: t(r, 7)?,
     })
 }
 
 pub fn crm_user(r: &Row) -> Result<CrmUser> {
     Ok(CrmUser {
-        id: CrmUserId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
-        external_id: get(r, "external_id")?,
-        email: get(r, "email")?,
-        name: get(r, "name")?,
-        user: ou(r, "user_id")?.map(UserId::from_uuid),
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
+        id: CrmUserId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
+        external_id: get(r, 3)?,
+        email: get(r, 4)?,
+        name: get(r, 5)?,
+        user: ou(r, 6)?.map(UserId::from_uuid),
+        created_at: t(r, 7)?,
+        updated_at: t(r, 8)?,
     })
 }
 
 pub fn user(r: &Row) -> Result<WorkspaceUser> {
-    let coach: String = get(r, "coach_team_ids")?;
-    let settings: Option<String> = get(r, "contact_settings")?;
+    let coach: String = get(r, 7)?;
+    let settings: Option<String> = get(r, 12)?;
     Ok(WorkspaceUser {
-        id: UserId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        email: get(r, "email")?,
-        phone_number: get(r, "phone_number")?,
-        first_name: get(r, "first_name")?,
-        last_name: get(r, "last_name")?,
-        member_team_id: get(r, "member_team_id")?,
+        id: UserId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        email: get(r, 2)?,
+        phone_number: get(r, 3)?,
+        first_name: get(r, 4)?,
+        last_name: get(r, 5)?,
+        member_team_id: get(r, 6)?,
         coach_team_ids: serde_json::from_str(&coach).map_err(|_| corrupt("coach_team_ids"))?,
-        external_id: get(r, "external_id")?,
-        disabled: get(r, "disabled")?,
-        billable: get(r, "billable")?,
-        is_admin: get(r, "is_admin")?,
+        external_id: get(r, 8)?,
+        disabled: get(r, 9)?,
+        billable: get(r, 10)?,
+        is_admin: get(r, 11)?,
         contact_settings: settings
             .map(|v| serde_json::from_str(&v))
             .transpose()
             .map_err(|_| corrupt("contact_settings"))?,
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
+        created_at: t(r, 13)?,
+        updated_at: t(r, 14)?,
     })
 }
 
 pub fn participant(r: &Row) -> Result<Participant> {
     Ok(Participant {
-        id: ParticipantId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
-        parent_kind: ParentKind::parse(&get::<String>(r, "parent_kind")?)
+        id: ParticipantId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
+        parent_kind: ParentKind::parse(&get::<String>(r, 3)?)
             .ok_or_else(|| corrupt("parent kind"))?,
-        parent: RecordId::from_uuid(u(r, "parent_id")?),
-        crm_user: CrmUserId::from_uuid(u(r, "crm_user_id")?),
-        name: get(r, "name")?,
-        share: get::<Option<f64>>(r, "share")?.and_then(Share::parse),
-        deleted_at: ot(r, "deleted_at")?,
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
+        parent: RecordId::from_uuid(u(r, 4)?),
+        crm_user: CrmUserId::from_uuid(u(r, 5)?),
+        name: get(r, 6)?,
+        share: get::<Option<f64>>(r, 7)?.and_then(Share::parse),
+        deleted_at: ot(r, 8)?,
+        created_at: t(r, 9)?,
+        updated_at: t(r, 10)?,
     })
 }
 
 pub fn token(r: &Row) -> Result<Token> {
     Ok(Token {
-        id: TokenId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
-        name: get(r, "name")?,
-        prefix: get(r, "prefix")?,
-        hash: get(r, "hash")?,
-        scopes: ScopeSet::parse(&get::<String>(r, "scopes")?).map_err(|_| corrupt("scopes"))?,
-        created_at: t(r, "created_at")?,
-        revoked_at: ot(r, "revoked_at")?,
+        id: TokenId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
+        name: get(r, 3)?,
+        prefix: get(r, 4)?,
+        hash: get(r, 5)?,
+        scopes: ScopeSet::parse(&get::<String>(r, 6)?).map_err(|_| corrupt("scopes"))?,
+        created_at: t(r, 7)?,
+        revoked_at: ot(r, 8)?,
     })
 }
 
 pub fn event(r: &Row) -> Result<Event> {
     Ok(Event {
-        seq: get(r, "seq")?,
-        id: EventId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        entity: get(r, "entity")?,
-        entity_id: u(r, "entity_id")?,
-        action: EventAction::parse(&get::<String>(r, "action")?)
-            .ok_or_else(|| corrupt("event action"))?,
-        before: get(r, "before")?,
-        after: get(r, "after")?,
-        at: t(r, "at")?,
+        seq: get(r, 0)?,
+        id: EventId::from_uuid(u(r, 1)?),
+        org: OrgId::from_uuid(u(r, 2)?),
+        entity: get(r, 3)?,
+        entity_id: u(r, 4)?,
+        action: EventAction::parse(&get::<String>(r, 5)?).ok_or_else(|| corrupt("event action"))?,
+        before: get(r, 6)?,
+        after: get(r, 7)?,
+        at: t(r, 8)?,
     })
 }
 
 pub fn org(r: &Row) -> Result<Org> {
     Ok(Org {
-        id: OrgId::from_uuid(u(r, "id")?),
-        name: get(r, "name")?,
-        created_at: t(r, "created_at")?,
+        id: OrgId::from_uuid(u(r, 0)?),
+        name: get(r, 1)?,
+        created_at: t(r, 2)?,
     })
 }
 
 pub fn connection(r: &Row) -> Result<Connection> {
     Ok(Connection {
-        id: ConnectionId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        name: get(r, "name")?,
-        created_at: t(r, "created_at")?,
+        id: ConnectionId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        name: get(r, 2)?,
+        created_at: t(r, 3)?,
     })
 }

@@ -1,1 +1,70 @@
+//! The conformance suite every `Store` backend must pass: one test function per contract,
+//! generic over the backend, and a macro that turns them all into `#[tokio::test]`s.
+//!
+//! A backend crate adds `tests/conformance.rs` with a harness that hands each test a fresh,
+//! migrated store and cleans up after it, then invokes the macro:
+//!
+//! ```ignore
+//! async fn with_store<F, Fut>(test: F)
+//! where
+//!     F: FnOnce(MyStore) -> Fut,
+//!     Fut: std::future::Future<Output = ()> + Send + 'static,
+//! { /* create, migrate, run `test(store)`, clean up, re-raise a panic */ }
+//!
+//! liaison_store_tests::conformance_tests!(with_store);
+//! ```
+//!
+//! The functions never rely on the database being empty: each makes its own orgs and keys.
+//! They do count orgs, so two of them must not share a database at the same time.
 
+mod fixtures;
+mod people;
+mod records;
+mod tenancy;
+mod transactions;
+
+pub use people::*;
+pub use records::*;
+pub use tenancy::*;
+pub use transactions::*;
+
+/// Expands to one `#[tokio::test]` per suite function, each run through `$with_store`, an
+/// async function taking a closure from a fresh store to the test's future.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($with_store:path) => {
+        $crate::conformance_tests!(@each $with_store;
+            records_round_trip,
+            records_by_external_id,
+            records_unique_keys,
+            conflicts_leave_the_transaction_usable,
+            tenants_are_isolated,
+            list_records_filters,
+            list_records_pages_by_id,
+            list_records_pages_by_sort_at,
+            records_referencing_links,
+            user_engagements,
+            engagement_types,
+            crm_users,
+            workspace_users,
+            participants,
+            events_in_order,
+            events_follow_commit_order,
+            orgs_and_connections,
+            tokens,
+            settings,
+            rollback_discards_everything,
+            uncommitted_writes_are_invisible_to_readers,
+            concurrent_updates_of_one_record_serialise,
+            concurrent_inserts_of_one_external_id_make_one_record,
+        );
+    };
+    (@each $with_store:path; $($test:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                $with_store(|store| async move { $crate::$test(&store).await }).await;
+            }
+        )+
+    };
+}

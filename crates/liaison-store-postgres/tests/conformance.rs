@@ -1,0 +1,74 @@
+//! The store conformance suite against PostgreSQL, when `LIAISON_TEST_POSTGRES_URL` names a
+//! server: each test creates its own database, migrates it, and drops it afterwards.
+
+use liaison_store::Store;
+use liaison_store_postgres::PgStore;
+use sqlx::{Connection, Executor, PgConnection};
+use std::future::Future;
+
+const URL_VAR: &str = "LIAISON_TEST_POSTGRES_URL";
+
+async fn with_store<F, Fut>(test: F)
+where
+    F: FnOnce(PgStore) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Ok(base) = std::env::var(URL_VAR) else {
+        println!("skipped: set {URL_VAR} to run the PostgreSQL conformance suite");
+        return;
+    };
+    let name = format!("liaison_test_{}", uuid::Uuid::now_v7().simple());
+    // The database does not exist yet: connecting creates it.
+    let store = PgStore::connect(&with_database(&base, &name))
+        .await
+        .expect("create and connect");
+    store.migrate().await.expect("migrate");
+    // Spawned so that a failing test still has its database dropped before its panic goes on.
+    let outcome = tokio::spawn(test(store.clone())).await;
+    store.close().await;
+    let mut admin = PgConnection::connect(&base)
+        .await
+        .expect("maintenance connection");
+    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    admin
+        .execute(sqlx::AssertSqlSafe(drop))
+        .await
+        .expect("drop database");
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// The URL with its database replaced: `postgres://u@h:5432/x?opt` to `.../name?opt`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    let mut out = format!("{}/{name}", &base[..path]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+#[test]
+fn database_is_swapped_in_any_url_shape() {
+    for (url, want) in [
+        ("postgres://u@h:5432/postgres", "postgres://u@h:5432/db"),
+        ("postgres://u@h", "postgres://u@h/db"),
+        (
+            "postgres://u@h/x?sslmode=disable",
+            "postgres://u@h/db?sslmode=disable",
+        ),
+    ] {
+        assert_eq!(with_database(url, "db"), want);
+    }
+}
+
+liaison_store_tests::conformance_tests!(with_store);
