@@ -108,10 +108,10 @@ mod tests {
             let mut bytes = c.clone().into_bytes();
             let pos = pos % bytes.len();
             bytes[pos] = byte;
-            if let Ok(edited) = String::from_utf8(bytes) {
-                if edited != c {
-                    prop_assert!(codec.decode::<i64>("q", &edited).is_err());
-                }
+            if let Ok(edited) = String::from_utf8(bytes)
+                && edited != c
+            {
+                prop_assert!(codec.decode::<i64>("q", &edited).is_err());
             }
         }
     }

@@ -19,6 +19,10 @@ pub enum Error {
     /// A unique value is already taken.
     #[error("{0}")]
     Conflict(String),
+    /// A concurrent write won a race (a unique key, a deadlock). The whole unit of work is
+    /// retried; a client sees it (as a conflict) only when the retries ran out.
+    #[error("{0}")]
+    Contention(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]

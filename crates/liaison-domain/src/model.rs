@@ -427,6 +427,32 @@ pub struct ParticipantIn {
     pub deleted_at: Patch<Instant>,
 }
 
+impl ParticipantIn {
+    /// Folds a list in which one rep may appear more than once into one entry per rep, in
+    /// order of first appearance, later fields overriding earlier ones. Without this, a
+    /// payload naming a rep twice would flip between its two versions on every sync.
+    pub fn fold(list: Vec<ParticipantIn>) -> Vec<ParticipantIn> {
+        let mut out: Vec<ParticipantIn> = Vec::with_capacity(list.len());
+        for rep in list {
+            match out.iter_mut().find(|r| r.external_id == rep.external_id) {
+                None => out.push(rep),
+                Some(seen) => {
+                    fn over<T>(a: &mut Patch<T>, b: Patch<T>) {
+                        if !b.is_absent() {
+                            *a = b;
+                        }
+                    }
+                    over(&mut seen.email, rep.email);
+                    over(&mut seen.name, rep.name);
+                    over(&mut seen.share, rep.share);
+                    over(&mut seen.deleted_at, rep.deleted_at);
+                }
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngagementTypeIn {
     pub external_id: Option<String>,
@@ -594,4 +620,29 @@ pub struct ParticipantPatch {
     pub crm_user: Option<String>,
     pub name: Patch<String>,
     pub share: Patch<Share>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_reps_fold_into_one_in_first_order() {
+        let rep = |ext: &str, name: Patch<String>, email: Patch<String>| ParticipantIn {
+            external_id: ext.into(),
+            name,
+            email,
+            ..ParticipantIn::default()
+        };
+        let folded = ParticipantIn::fold(vec![
+            rep("a", Patch::Value("A".into()), Patch::Value("a@x".into())),
+            rep("b", Patch::Absent, Patch::Absent),
+            rep("a", Patch::Value("A2".into()), Patch::Absent),
+        ]);
+        assert_eq!(folded.len(), 2);
+        assert_eq!(folded[0].external_id, "a");
+        assert_eq!(folded[0].name, Patch::Value("A2".into()));
+        assert_eq!(folded[0].email, Patch::Value("a@x".into()));
+        assert_eq!(folded[1].external_id, "b");
+    }
 }

@@ -1,7 +1,7 @@
 //! Pure rules of sync: stale writes, rep linking, engagement times.
 
 use crate::ids::UserId;
-use crate::issues::{Issue, PathSeg};
+use crate::issues::{Issue, Issues, PathSeg};
 use crate::time::Instant;
 
 /// A write whose `remoteUpdatedAt` is older than the stored one is ignored. A payload without
@@ -60,12 +60,12 @@ pub fn check_times(
     start: Option<Instant>,
     end: Option<Instant>,
     end_path: Vec<PathSeg>,
-) -> Result<(), Issue> {
+) -> Result<(), Issues> {
     match (start, end) {
-        (Some(s), Some(e)) if e < s => Err(Issue::custom(
+        (Some(s), Some(e)) if e < s => Err(Issues::from(Issue::custom(
             end_path,
             "endTime must not be before startTime",
-        )),
+        ))),
         _ => Ok(()),
     }
 }

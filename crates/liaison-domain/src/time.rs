@@ -5,8 +5,14 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 
 pub type Instant = DateTime<Utc>;
 
-/// Parses an instant in any accepted form; `None` when it is none of them.
+/// Parses an instant in any accepted form; `None` when it is none of them. The result is cut
+/// to microseconds, what every store keeps: a finer instant would read back different from the
+/// payload that wrote it, and the same payload twice would count as a change.
 pub fn parse_instant(s: &str) -> Option<Instant> {
+    parse_any(s).map(truncate_micros)
+}
+
+fn parse_any(s: &str) -> Option<Instant> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
@@ -59,6 +65,12 @@ mod tests {
             "2026-03-01T00:00:00.000Z"
         );
         assert_eq!(format_instant(&z), "2024-02-28T20:09:58.692Z");
+    }
+
+    #[test]
+    fn keeps_microseconds_only() {
+        let t = parse_instant("2026-01-01T00:00:00.0791861Z").unwrap();
+        assert_eq!(t, parse_instant("2026-01-01T00:00:00.079186Z").unwrap());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use liaison_domain::cursor::CursorCodec;
 use liaison_domain::{Error, Result};
 use liaison_store::{Store, StoreError, StoreTx};
 
-/// How often a write that lost a race on a unique key is retried before giving up with 409.
+/// How often a write that lost a race is run before giving up with 409.
 const WRITE_ATTEMPTS: u32 = 4;
 
 pub struct Engine<S: Store> {
@@ -56,11 +56,11 @@ impl<S: Store> Engine<S> {
     }
 }
 
-/// Storage failures are internal errors, except a lost race on a unique key, which is a
-/// conflict (retried by `in_write_tx!` before it reaches a client).
+/// Storage failures are internal errors, except a lost race on a unique key, which is
+/// contention (retried by `in_write_tx!` before it reaches a client).
 pub(crate) fn store_error(e: StoreError) -> Error {
     match e {
-        StoreError::Conflict(what) => Error::Conflict(format!("conflicting write: {what}")),
+        StoreError::Conflict(what) => Error::Contention(format!("conflicting write: {what}")),
         StoreError::Backend(what) => Error::Internal(what),
     }
 }
@@ -79,7 +79,7 @@ macro_rules! in_write_tx {
                     $tx.commit().await.map_err($crate::store_error)?;
                     break Ok(value);
                 }
-                Err(liaison_domain::Error::Conflict(_)) if attempt < $crate::WRITE_ATTEMPTS => {
+                Err(liaison_domain::Error::Contention(_)) if attempt < $crate::WRITE_ATTEMPTS => {
                     drop($tx);
                     continue;
                 }

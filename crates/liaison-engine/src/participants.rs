@@ -51,10 +51,12 @@ impl<T: StoreTx> Unit<'_, T> {
         old: Option<&CrmUser>,
         mut new: CrmUser,
     ) -> Result<CrmUser> {
-        if let Some(o) = old {
-            if o.email == new.email && o.name == new.name && o.user == new.user {
-                return Ok(o.clone());
-            }
+        if let Some(o) = old
+            && o.email == new.email
+            && o.name == new.name
+            && o.user == new.user
+        {
+            return Ok(o.clone());
         }
         new.updated_at = self.now;
         self.tx
@@ -125,7 +127,7 @@ impl<T: StoreTx> Unit<'_, T> {
                 Ok(())
             }
             Patch::Value(list) => {
-                for rep in list {
+                for rep in ParticipantIn::fold(list) {
                     let crm = self
                         .upsert_crm_user(&rep.external_id, rep.email, rep.name.clone())
                         .await?;
@@ -170,15 +172,14 @@ impl<T: StoreTx> Unit<'_, T> {
         old: Option<&Participant>,
         mut new: Participant,
     ) -> Result<Participant> {
-        if let Some(o) = old {
-            if o.name == new.name
-                && o.share == new.share
-                && o.deleted_at == new.deleted_at
-                && o.parent == new.parent
-                && o.crm_user == new.crm_user
-            {
-                return Ok(o.clone());
-            }
+        if let Some(o) = old
+            && o.name == new.name
+            && o.share == new.share
+            && o.deleted_at == new.deleted_at
+            && o.parent == new.parent
+            && o.crm_user == new.crm_user
+        {
+            return Ok(o.clone());
         }
         new.updated_at = self.now;
         self.tx

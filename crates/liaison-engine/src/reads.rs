@@ -307,6 +307,12 @@ impl<S: Store> Engine<S> {
         in_write_tx!(self, tx => async {
             let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
             if let Some(existing) = unit.load_ext::<Account>(&input.external_id).await? {
+                if let Some(survivor) = existing.merged_into {
+                    return Err(Error::Conflict(format!(
+                        "the account with externalId `{}` was merged into {survivor}",
+                        input.external_id
+                    )));
+                }
                 if existing.is_live() {
                     return Err(Error::Conflict(format!(
                         "an account with externalId `{}` already exists: {}",
@@ -530,15 +536,13 @@ impl<S: Store> Engine<S> {
                 None => self.crm_user_in(&mut unit, &old.crm_user.to_string()).await?,
             };
             new.crm_user = crm.id;
-            if (new.parent, new.crm_user) != (old.parent, old.crm_user) {
-                if let Some(other) = unit.tx.find_participant(caller.org, new.parent, new.crm_user).await.map_err(store_error)? {
-                    if other.id != old.id {
+            if (new.parent, new.crm_user) != (old.parent, old.crm_user)
+                && let Some(other) = unit.tx.find_participant(caller.org, new.parent, new.crm_user).await.map_err(store_error)?
+                    && other.id != old.id {
                         return Err(Error::Conflict(format!(
                             "user {} is already on this {}", crm.id, kind.as_str()
                         )));
                     }
-                }
-            }
             input.name.clone().apply_to(&mut new.name);
             input.share.clone().apply_to(&mut new.share);
             let p = unit.put_participant(Some(&old), new).await?;

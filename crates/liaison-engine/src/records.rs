@@ -94,10 +94,10 @@ impl<T: StoreTx> Unit<'_, T> {
         mut new: Record<E>,
     ) -> Result<Record<E>> {
         new.sort_at = new.data.sort_at().unwrap_or(new.created_at);
-        if let Some(old) = old {
-            if old.same_content(&new) {
-                return Ok(old.clone());
-            }
+        if let Some(old) = old
+            && old.same_content(&new)
+        {
+            return Ok(old.clone());
         }
         new.updated_at = self.now;
         let row = encode(&new)?;

@@ -265,13 +265,13 @@ impl<T: StoreTx> Unit<'_, T> {
 
     pub async fn upsert_engagement(&mut self, input: EngagementIn) -> Result<Record<Engagement>> {
         let old = self.load_ext::<Engagement>(&input.external_id).await?;
-        if let Some(old) = &old {
-            if rules::is_stale(
+        if let Some(old) = &old
+            && rules::is_stale(
                 old.remote_updated_at,
                 input.remote_updated_at.as_value().copied(),
-            ) {
-                return Ok(old.clone());
-            }
+            )
+        {
+            return Ok(old.clone());
         }
         let mut rec = old
             .clone()
@@ -291,8 +291,7 @@ impl<T: StoreTx> Unit<'_, T> {
             rec.data.start_time,
             rec.data.end_time,
             vec!["endTime".into()],
-        )
-        .map_err(Issues::from)?;
+        )?;
         let type_override = match input.engagement_type_id.as_value() {
             Some(raw) => Some(self.check_type_id(raw, "engagementTypeId").await?),
             None => None,

@@ -16,25 +16,25 @@ impl<T: StoreTx> Unit<'_, T> {
         old: Option<&WorkspaceUser>,
         mut new: WorkspaceUser,
     ) -> Result<WorkspaceUser> {
-        if let Some(ext) = &new.external_id {
-            if old.and_then(|o| o.external_id.as_ref()) != Some(ext) {
-                let taken = self
-                    .tx
-                    .list_users(
-                        self.org,
-                        &UserQuery {
-                            external_id: Some(ext.clone()),
-                            limit: 1,
-                            ..UserQuery::default()
-                        },
-                    )
-                    .await
-                    .map_err(store_error)?;
-                if taken.iter().any(|u| u.id != new.id) {
-                    return Err(Error::Conflict(format!(
-                        "another user is already mapped to externalId `{ext}`"
-                    )));
-                }
+        if let Some(ext) = &new.external_id
+            && old.and_then(|o| o.external_id.as_ref()) != Some(ext)
+        {
+            let taken = self
+                .tx
+                .list_users(
+                    self.org,
+                    &UserQuery {
+                        external_id: Some(ext.clone()),
+                        limit: 1,
+                        ..UserQuery::default()
+                    },
+                )
+                .await
+                .map_err(store_error)?;
+            if taken.iter().any(|u| u.id != new.id) {
+                return Err(Error::Conflict(format!(
+                    "another user is already mapped to externalId `{ext}`"
+                )));
             }
         }
         if old == Some(&new) {

@@ -116,12 +116,11 @@ pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
 
 /// Maps a rusqlite error, turning unique and primary-key violations into `Conflict`.
 pub(crate) fn db(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-        {
-            return StoreError::Conflict(msg.clone().unwrap_or_else(|| f.to_string()));
-        }
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && (f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    {
+        return StoreError::Conflict(msg.clone().unwrap_or_else(|| f.to_string()));
     }
     StoreError::Backend(e.to_string())
 }

@@ -364,6 +364,11 @@ async fn merges_move_every_reference(s: &TestServer) {
     );
     let accounts = s.get("/v1/integrations/accounts").await.body;
     assert_eq!(accounts.as_array().unwrap().len(), 1);
+    // Creating an account under the merged external id is refused.
+    let again = s
+        .post("/v1/integrations/accounts", json!({"externalId": "old-acc", "addresses": []}))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{again:?}");
     // A later reference to the merged external id lands on the survivor.
     let e3 = s
         .sync(json!({"externalId": "m3", "account": {"externalId": "old-acc"}}))
@@ -600,6 +605,16 @@ async fn idempotent_sync_changes_nothing(s: &TestServer) {
         events,
         "a repeated payload appends no event"
     );
+    // A payload naming one rep twice is folded into one rep, so it too repeats as a no-op.
+    let twice = json!({"externalId": "twice", "engagementUsers": [
+        {"externalId": "dup", "name": "First"}, {"externalId": "dup", "email": "dup@example.com", "name": "Second"}
+    ]});
+    let t1 = s.sync(twice.clone()).await;
+    assert_eq!(t1["engagementUsers"].as_array().unwrap().len(), 1);
+    assert_eq!(t1["engagementUsers"][0]["name"], "Second");
+    let n = s.events().await.len();
+    assert_eq!(s.sync(twice).await, t1);
+    assert_eq!(s.events().await.len(), n);
     let o1 = s.sync_opportunity(quickstart_opportunity()).await;
     let n = s.events().await.len();
     let o2 = s.sync_opportunity(quickstart_opportunity()).await;

@@ -69,6 +69,11 @@ pub(super) fn item_error(index: usize, external_id: Option<&str>, e: Error) -> V
         Error::Invalid(issues) => (422, "Validation failed".to_owned(), issues.0),
         Error::NotFound(what) => (404, format!("{what} not found"), vec![]),
         Error::Conflict(m) => (409, m, vec![]),
+        Error::Contention(_) => (
+            409,
+            "a concurrent write to the same record won; retry".to_owned(),
+            vec![],
+        ),
         Error::Forbidden(m) => (403, m, vec![]),
         Error::Internal(cause) => {
             tracing::error!(%cause, index, "batch item failed");
@@ -152,13 +157,13 @@ async fn soft_delete_removed<S: Store>(
         };
         let from = r.required_instant(o, "fromTime");
         let to = r.required_instant(o, "toTime");
-        if let (Some(f), Some(t)) = (from, to) {
-            if t < f {
-                r.issues.push(Issue::custom(
-                    vec!["toTime".into()],
-                    "toTime must not be before fromTime",
-                ));
-            }
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
+            r.issues.push(Issue::custom(
+                vec!["toTime".into()],
+                "toTime must not be before fromTime",
+            ));
         }
         Some((valid?, from?, to?))
     })

@@ -244,14 +244,14 @@ pub fn engagement(r: &mut Reader, o: &Obj) -> Option<EngagementIn> {
     };
     // When both ends come in one payload the order can be checked here; a payload that moves
     // one end is checked against the stored other end by the engine.
-    if let (Patch::Value(s), Patch::Value(e)) = (&input.start_time, &input.end_time) {
-        if let Err(issue) = liaison_domain::rules::check_times(
+    if let (Patch::Value(s), Patch::Value(e)) = (&input.start_time, &input.end_time)
+        && let Err(issues) = liaison_domain::rules::check_times(
             Some(*s),
             Some(*e),
             [o.path.clone(), vec!["endTime".into()]].concat(),
-        ) {
-            r.issues.push(issue);
-        }
+        )
+    {
+        issues.0.into_iter().for_each(|i| r.issues.push(i));
     }
     Some(EngagementIn {
         external_id: external_id?,

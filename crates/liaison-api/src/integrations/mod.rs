@@ -58,6 +58,13 @@ impl IntoResponse for ApiError {
             ),
             Error::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": m})),
             Error::Conflict(m) => (StatusCode::CONFLICT, json!({"error": m})),
+            Error::Contention(cause) => {
+                tracing::warn!(%cause, "write contention outlasted its retries");
+                (
+                    StatusCode::CONFLICT,
+                    json!({"error": "a concurrent write to the same record won; retry"}),
+                )
+            }
             Error::Forbidden(m) => (StatusCode::FORBIDDEN, json!({"error": m})),
             Error::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, json!({"error": m})),
             Error::Unauthorized(m) => {

@@ -1,7 +1,7 @@
 //! Engagement users and opportunity users: a rep's place on a record, edited directly.
 
 use super::engagements::page_size;
-use super::wire::{EngagementUserOut, OpportunityUserOut};
+use super::wire::{EngagementUserOut, OpportunityUserOut, shift_point};
 use super::{ApiResult, Authed, Body, Params, bare_list};
 use crate::AppState;
 use crate::decode::{Obj, Reader};
@@ -79,7 +79,7 @@ impl Kind for Opp {
             Some(100.0),
             "amountPercentage",
         )
-        .map(|n| Share::parse(n / 100.0).expect("bounded to 0..=100"))
+        .map(|n| Share::parse(shift_point(n, -2)).expect("bounded to 0..=100"))
     }
 }
 

@@ -15,6 +15,18 @@ fn ot(i: &Option<Instant>) -> Option<String> {
     i.as_ref().map(format_instant)
 }
 
+/// `x` times `10^places`, moving the point of the shortest decimal that reads back as `x`:
+/// a share of 0.07 is 7 percent, where `0.07 * 100.0` is 7.000000000000001.
+pub(super) fn shift_point(x: f64, places: i32) -> f64 {
+    let text = format!("{x:e}");
+    text.split_once('e')
+        .and_then(|(mantissa, exp)| {
+            let exp: i32 = exp.parse().ok()?;
+            format!("{mantissa}e{}", exp + places).parse().ok()
+        })
+        .unwrap_or(x * 10f64.powi(places))
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountOut {
@@ -114,7 +126,7 @@ impl From<ParticipantView> for OpportunityUserOut {
             opportunity_id: p.parent.to_string(),
             user_id: p.crm_user.to_string(),
             name: p.name.or(v.crm_user.name),
-            amount_percentage: p.share.map(|s| s.get() * 100.0),
+            amount_percentage: p.share.map(|s| shift_point(s.get(), 2)),
             organization_id: p.org.to_string(),
             created_at: t(&p.created_at),
             updated_at: t(&p.updated_at),

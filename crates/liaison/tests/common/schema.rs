@@ -82,10 +82,10 @@ fn check(schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
         errors.push(format!("{at}: expected {}, got {v}", ty.unwrap_or("?")));
         return;
     }
-    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-        if !options.contains(v) {
-            errors.push(format!("{at}: {v} is not one of {options:?}"));
-        }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array)
+        && !options.contains(v)
+    {
+        errors.push(format!("{at}: {v} is not one of {options:?}"));
     }
     if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
         for (i, item) in arr.iter().enumerate() {
