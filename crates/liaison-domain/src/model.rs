@@ -12,6 +12,7 @@ use crate::values::*;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// The kinds of synced CRM record.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
@@ -60,6 +61,7 @@ impl RecordKind {
 /// The links from one record to others. Which ones a kind uses: engagements all of them but
 /// `owner`; opportunities account/contact/lead; contacts account and owner; accounts and leads
 /// owner.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Refs {
     pub account: Option<RecordId>,
@@ -84,6 +86,7 @@ impl Refs {
 }
 
 /// A synced record: shared bookkeeping around the kind's own fields.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record<T> {
     pub id: RecordId,
@@ -91,6 +94,7 @@ pub struct Record<T> {
     pub connection: ConnectionId,
     pub kind: RecordKind,
     pub external_id: String,
+    #[serde(default)]
     pub refs: Refs,
     /// The recording linked to this record (set by the recordings capability).
     pub recording_id: Option<String>,
@@ -159,13 +163,17 @@ pub trait Entity:
 }
 
 /// Contact details shared by accounts, contacts and leads.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<Address>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phone_numbers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub email_addresses: Vec<String>,
     pub last_activity_at: Option<Instant>,
 }
@@ -191,6 +199,7 @@ impl ProfilePatch {
     }
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
@@ -203,6 +212,7 @@ impl Entity for Account {
     const KIND: RecordKind = RecordKind::Account;
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
@@ -215,6 +225,7 @@ impl Entity for Contact {
     const KIND: RecordKind = RecordKind::Contact;
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lead {
@@ -228,6 +239,7 @@ impl Entity for Lead {
     const KIND: RecordKind = RecordKind::Lead;
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Opportunity {
@@ -247,6 +259,7 @@ impl Entity for Opportunity {
     const KIND: RecordKind = RecordKind::Opportunity;
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Engagement {
@@ -269,6 +282,7 @@ impl Entity for Engagement {
 }
 
 /// An engagement type, per connection.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngagementType {
     pub id: EngagementTypeId,
@@ -282,6 +296,7 @@ pub struct EngagementType {
 }
 
 /// A CRM user (a rep as the CRM knows them), linked to at most one workspace user.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CrmUser {
     pub id: CrmUserId,
@@ -297,6 +312,7 @@ pub struct CrmUser {
 }
 
 /// A workspace user: a rep who records conversations.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceUser {
     pub id: UserId,
@@ -306,6 +322,7 @@ pub struct WorkspaceUser {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub member_team_id: Option<String>,
+    #[serde(default)]
     pub coach_team_ids: Vec<String>,
     /// The CRM user external id this rep is mapped to explicitly; wins over automatic linking.
     pub external_id: Option<String>,
@@ -329,6 +346,7 @@ impl WorkspaceUser {
 }
 
 /// What a participant belongs to.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParentKind {
@@ -361,6 +379,7 @@ impl ParentKind {
 }
 
 /// A rep on an engagement (an "engagement user") or an opportunity (an "opportunity user").
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Participant {
     pub id: ParticipantId,

@@ -11,6 +11,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// mimalloc over the system allocator: the server allocates many small, short-lived values
+/// per request, and glibc's malloc and free were a tenth of the batch-sync profile.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:liaison.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 

@@ -366,7 +366,10 @@ async fn merges_move_every_reference(s: &TestServer) {
     assert_eq!(accounts.as_array().unwrap().len(), 1);
     // Creating an account under the merged external id is refused.
     let again = s
-        .post("/v1/integrations/accounts", json!({"externalId": "old-acc", "addresses": []}))
+        .post(
+            "/v1/integrations/accounts",
+            json!({"externalId": "old-acc", "addresses": []}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{again:?}");
     // A later reference to the merged external id lands on the survivor.
