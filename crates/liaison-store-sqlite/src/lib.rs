@@ -5,6 +5,7 @@
 
 mod rows;
 mod sql;
+mod writer;
 
 use chrono::{DateTime, Utc};
 use liaison_domain::model::*;
@@ -15,7 +16,8 @@ use rows::*;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use sql::Sql;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use writer::WriterQueue;
 
 /// How many read-only connections serve reads at once.
 const READERS: usize = 8;
@@ -29,7 +31,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: String,
-    writer: Arc<AsyncMutex<Connection>>,
+    writer: WriterQueue,
     readers: Mutex<Vec<Connection>>,
     read_permits: Arc<Semaphore>,
     checkpointer: tokio::task::JoinHandle<()>,
@@ -140,7 +142,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 checkpointer: tokio::spawn(checkpointer(path.clone())),
                 path,
-                writer: Arc::new(AsyncMutex::new(writer)),
+                writer: WriterQueue::new(writer),
                 readers: Mutex::new(Vec::new()),
                 read_permits: Arc::new(Semaphore::new(READERS)),
             }),
@@ -173,11 +175,7 @@ impl Store for SqliteStore {
     type Tx = SqliteTx;
 
     async fn begin(&self) -> Result<SqliteTx> {
-        let conn = self.inner.writer.clone().lock_owned().await;
-        // IMMEDIATE takes the write lock up front (other processes on the same file included),
-        // so a transaction never fails half-way because another writer got there first.
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
-        Ok(SqliteTx(Session::Write { conn, open: true }))
+        Ok(SqliteTx(Session::Write(self.inner.writer.begin().await?)))
     }
 
     async fn read(&self) -> Result<SqliteTx> {
@@ -201,8 +199,10 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        let mut conn = self.inner.writer.lock().await;
-        Self::migrations().to_latest(&mut conn).map_err(backend)
+        let mut writer = self.inner.writer.exclusive().await;
+        Self::migrations()
+            .to_latest(&mut writer.conn)
+            .map_err(backend)
     }
 
     fn backend_name(&self) -> &'static str {
@@ -215,8 +215,8 @@ impl Store for SqliteStore {
         if let Ok(mut readers) = self.inner.readers.lock() {
             readers.clear();
         }
-        let conn = self.inner.writer.lock().await;
-        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        let writer = self.inner.writer.exclusive().await;
+        let _ = writer.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
     }
 }
 
@@ -224,10 +224,9 @@ impl Store for SqliteStore {
 pub struct SqliteTx(Session);
 
 enum Session {
-    Write {
-        conn: OwnedMutexGuard<Connection>,
-        open: bool,
-    },
+    Write(writer::Unit),
+    /// Committed: nothing left to hold.
+    Done,
     Read {
         conn: Option<Connection>,
         store: Arc<Inner>,
@@ -237,19 +236,11 @@ enum Session {
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        match &mut self.0 {
-            // Dropped without commit: nothing of it may remain.
-            Session::Write { conn, open: true } => {
-                if let Err(e) = conn.execute_batch("ROLLBACK") {
-                    tracing::error!(error = %e, "rollback failed");
-                }
-            }
-            Session::Write { .. } => {}
-            Session::Read { conn, store, .. } => {
-                if let (Some(c), Ok(mut pool)) = (conn.take(), store.readers.lock()) {
-                    pool.push(c);
-                }
-            }
+        // A write unit rolls itself back on drop; a reader goes back to the pool.
+        if let Session::Read { conn, store, .. } = &mut self.0
+            && let (Some(c), Ok(mut pool)) = (conn.take(), store.readers.lock())
+        {
+            pool.push(c);
         }
     }
 }
@@ -257,8 +248,9 @@ impl Drop for SqliteTx {
 impl SqliteTx {
     fn c(&self) -> &Connection {
         match &self.0 {
-            Session::Write { conn, .. } => conn,
+            Session::Write(unit) => unit.conn(),
             Session::Read { conn, .. } => conn.as_ref().expect("a reader holds its connection"),
+            Session::Done => unreachable!("a committed session is consumed"),
         }
     }
 
@@ -349,12 +341,16 @@ fn matching_sql(cols: &str, table: &str) -> String {
 }
 
 impl StoreTx for SqliteTx {
-    async fn commit(mut self) -> Result<()> {
-        if let Session::Write { conn, open } = &mut self.0 {
-            conn.execute_batch("COMMIT").map_err(db)?;
-            *open = false;
+    async fn commit(self) -> Result<()> {
+        // The session moves out of `self`; the reader (if any) returns to the pool on drop.
+        let mut this = self;
+        match std::mem::replace(&mut this.0, Session::Done) {
+            Session::Write(unit) => unit.commit().await,
+            other => {
+                this.0 = other;
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     async fn get_record(&mut self, org: OrgId, id: RecordId) -> Result<Option<RecordRow>> {

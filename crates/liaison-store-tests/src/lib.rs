@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             participants,
             events_in_order,
             events_follow_commit_order,
+            a_dropped_unit_leaves_concurrent_ones_intact,
             orgs_and_connections,
             tokens,
             settings,
