@@ -2,6 +2,7 @@
 //! participants and CRM users, with keyset pages and tamper-checked cursors.
 
 use crate::records::{Unit, decode, load};
+use crate::sync::Syncable;
 use crate::views::{EngagementView, OpportunityView, ParticipantView};
 use crate::{Caller, Engine, in_write_tx, store_error};
 use liaison_domain::model::*;
@@ -66,6 +67,24 @@ impl<S: Store> Engine<S> {
         self.cursors.encode(query, &key_of(key))
     }
 
+    /// Turns `limit + 1` rows into a page of `limit` and, when the extra row was there, the
+    /// cursor that continues after the page's last row.
+    pub(crate) fn finish_page<T>(
+        &self,
+        mut items: Vec<T>,
+        limit: u32,
+        fingerprint: &str,
+        key: impl Fn(&T) -> Key,
+    ) -> Page<T> {
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next_cursor = match (more, items.last()) {
+            (true, Some(last)) => Some(self.encode_cursor(fingerprint, &key(last))),
+            _ => None,
+        };
+        Page { items, next_cursor }
+    }
+
     /// Finds a live record of kind `E` by either kind of id; `NotFound` otherwise.
     async fn find<E: Entity>(
         &self,
@@ -90,11 +109,8 @@ impl<S: Store> Engine<S> {
     }
 
     pub async fn get_engagement(&self, caller: &Caller, r: &RecordRef) -> Result<EngagementView> {
-        caller.require(Scope::EngagementsRead)?;
-        let mut tx = self.store.read().await.map_err(store_error)?;
-        let rec = self.find::<Engagement>(&mut tx, caller, r).await?;
-        let mut v = crate::views::engagement_views(&mut tx, caller.org, vec![rec]).await?;
-        Ok(v.remove(0))
+        self.get_view::<EngagementIn>(caller, Scope::EngagementsRead, r)
+            .await
     }
 
     pub async fn list_engagements(
@@ -104,12 +120,44 @@ impl<S: Store> Engine<S> {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<EngagementView>> {
-        caller.require(Scope::EngagementsRead)?;
+        self.list_views::<EngagementIn>(caller, Scope::EngagementsRead, filter, cursor, limit)
+            .await
+    }
+
+    /// One live record of a synced kind, as its view.
+    async fn get_view<I: Syncable>(
+        &self,
+        caller: &Caller,
+        scope: Scope,
+        r: &RecordRef,
+    ) -> Result<I::View> {
+        caller.require(scope)?;
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let rec = self.find::<I::Entity>(&mut tx, caller, r).await?;
+        let mut v = I::views(&mut tx, caller.org, vec![rec]).await?;
+        Ok(v.remove(0))
+    }
+
+    /// A page of live records of a synced kind, in creation order. An `externalId` filter is
+    /// matched within the caller's connection, where external ids are unique.
+    async fn list_views<I: Syncable>(
+        &self,
+        caller: &Caller,
+        scope: Scope,
+        filter: &EngagementFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<I::View>> {
+        caller.require(scope)?;
+        let kind = <I::Entity as Entity>::KIND;
         let fingerprint = format!(
-            "engagements|{}|{:?}|{:?}",
-            caller.org, filter.external_id, filter.recording_id
+            "{}|{}|{:?}|{:?}",
+            kind.as_str(),
+            caller.org,
+            filter.external_id,
+            filter.recording_id
         );
-        let mut query = RecordQuery::new(RecordKind::Engagement);
+        let mut query = RecordQuery::new(kind);
         query.after = self.decode_cursor(&fingerprint, cursor)?;
         if filter.external_id.is_some() {
             query.connection = Some(caller.connection);
@@ -117,14 +165,11 @@ impl<S: Store> Engine<S> {
         query.external_id = filter.external_id.clone();
         query.recording_id = filter.recording_id.clone();
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let (records, next) = self
-            .page::<Engagement>(&mut tx, caller, query, limit, &fingerprint)
+        let (records, next_cursor) = self
+            .page::<I::Entity>(&mut tx, caller, query, limit, &fingerprint)
             .await?;
-        let items = crate::views::engagement_views(&mut tx, caller.org, records).await?;
-        Ok(Page {
-            items,
-            next_cursor: next,
-        })
+        let items = I::views(&mut tx, caller.org, records).await?;
+        Ok(Page { items, next_cursor })
     }
 
     /// Reads one page plus one row, to know whether another page follows.
@@ -142,23 +187,15 @@ impl<S: Store> Engine<S> {
             .list_records(caller.org, &query)
             .await
             .map_err(store_error)?;
-        let more = rows.len() > limit as usize;
-        let records: Vec<Record<E>> = rows
+        let records = rows
             .into_iter()
-            .take(limit as usize)
             .map(decode)
-            .collect::<Result<_>>()?;
-        let next = match (more, records.last()) {
-            (true, Some(last)) => Some(self.encode_cursor(
-                fingerprint,
-                &Key {
-                    sort_at: last.sort_at,
-                    id: last.id.uuid(),
-                },
-            )),
-            _ => None,
-        };
-        Ok((records, next))
+            .collect::<Result<Vec<Record<E>>>>()?;
+        let page = self.finish_page(records, limit, fingerprint, |r| Key {
+            sort_at: r.sort_at,
+            id: r.id.uuid(),
+        });
+        Ok((page.items, page.next_cursor))
     }
 
     /// Soft-deletes one live record of kind `E`.
@@ -230,11 +267,8 @@ impl<S: Store> Engine<S> {
     }
 
     pub async fn get_opportunity(&self, caller: &Caller, r: &RecordRef) -> Result<OpportunityView> {
-        caller.require(Scope::OpportunitiesRead)?;
-        let mut tx = self.store.read().await.map_err(store_error)?;
-        let rec = self.find::<Opportunity>(&mut tx, caller, r).await?;
-        let mut v = crate::views::opportunity_views(&mut tx, caller.org, vec![rec]).await?;
-        Ok(v.remove(0))
+        self.get_view::<OpportunityIn>(caller, Scope::OpportunitiesRead, r)
+            .await
     }
 
     pub async fn list_opportunities(
@@ -244,27 +278,8 @@ impl<S: Store> Engine<S> {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<OpportunityView>> {
-        caller.require(Scope::OpportunitiesRead)?;
-        let fingerprint = format!(
-            "opportunities|{}|{:?}|{:?}",
-            caller.org, filter.external_id, filter.recording_id
-        );
-        let mut query = RecordQuery::new(RecordKind::Opportunity);
-        query.after = self.decode_cursor(&fingerprint, cursor)?;
-        if filter.external_id.is_some() {
-            query.connection = Some(caller.connection);
-        }
-        query.external_id = filter.external_id.clone();
-        query.recording_id = filter.recording_id.clone();
-        let mut tx = self.store.read().await.map_err(store_error)?;
-        let (records, next) = self
-            .page::<Opportunity>(&mut tx, caller, query, limit, &fingerprint)
-            .await?;
-        let items = crate::views::opportunity_views(&mut tx, caller.org, records).await?;
-        Ok(Page {
-            items,
-            next_cursor: next,
-        })
+        self.list_views::<OpportunityIn>(caller, Scope::OpportunitiesRead, filter, cursor, limit)
+            .await
     }
 
     pub async fn delete_opportunity(&self, caller: &Caller, r: &RecordRef) -> Result<()> {
@@ -427,24 +442,19 @@ impl<S: Store> Engine<S> {
             limit: limit + 1,
         };
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let mut rows = tx
+        let rows = tx
             .list_participants(caller.org, kind, &query)
             .await
             .map_err(store_error)?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = match (more, rows.last()) {
-            (true, Some(last)) => Some(self.encode_cursor(
-                &fingerprint,
-                &Key {
-                    sort_at: last.created_at,
-                    id: last.id.uuid(),
-                },
-            )),
-            _ => None,
-        };
-        let items = crate::views::participant_views(&mut tx, caller.org, rows).await?;
-        Ok(Page { items, next_cursor })
+        let page = self.finish_page(rows, limit, &fingerprint, |p| Key {
+            sort_at: p.created_at,
+            id: p.id.uuid(),
+        });
+        let items = crate::views::participant_views(&mut tx, caller.org, page.items).await?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     pub async fn create_participant(
@@ -578,7 +588,7 @@ impl<S: Store> Engine<S> {
         let after = self.decode_cursor(&fingerprint, cursor)?;
         let limit = limit.clamp(1, MAX_PAGE);
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let mut items = tx
+        let items = tx
             .list_crm_users(
                 caller.org,
                 after.map(|k| CrmUserId::from_uuid(k.id)),
@@ -586,19 +596,10 @@ impl<S: Store> Engine<S> {
             )
             .await
             .map_err(store_error)?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(self.encode_cursor(
-                &fingerprint,
-                &Key {
-                    sort_at: last.created_at,
-                    id: last.id.uuid(),
-                },
-            )),
-            _ => None,
-        };
-        Ok(Page { items, next_cursor })
+        Ok(self.finish_page(items, limit, &fingerprint, |u| Key {
+            sort_at: u.created_at,
+            id: u.id.uuid(),
+        }))
     }
 
     pub async fn get_crm_user(&self, caller: &Caller, id: &str) -> Result<CrmUser> {

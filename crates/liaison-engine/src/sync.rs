@@ -11,6 +11,7 @@ use liaison_domain::time::Instant;
 use liaison_domain::*;
 use liaison_store::{RecordQuery, Store, StoreTx};
 use std::collections::HashSet;
+use std::future::Future;
 
 /// The deletion state of the record a sync is about: a sync without `deletedAt` says the
 /// record exists upstream, so a soft-deleted record comes back. (Records nested in it keep
@@ -336,6 +337,57 @@ impl<T: StoreTx> Unit<'_, T> {
     }
 }
 
+/// What a sync endpoint takes: an input that upserts one record, and the view it answers.
+pub(crate) trait Syncable: Clone + Send + Sync + 'static {
+    type Entity: Entity;
+    type View: Send;
+
+    fn upsert<T: StoreTx>(
+        self,
+        unit: &mut Unit<'_, T>,
+    ) -> impl Future<Output = Result<Record<Self::Entity>>> + Send;
+
+    fn views<T: StoreTx>(
+        tx: &mut T,
+        org: OrgId,
+        records: Vec<Record<Self::Entity>>,
+    ) -> impl Future<Output = Result<Vec<Self::View>>> + Send;
+}
+
+impl Syncable for EngagementIn {
+    type Entity = Engagement;
+    type View = EngagementView;
+
+    async fn upsert<T: StoreTx>(self, unit: &mut Unit<'_, T>) -> Result<Record<Engagement>> {
+        unit.upsert_engagement(self).await
+    }
+
+    async fn views<T: StoreTx>(
+        tx: &mut T,
+        org: OrgId,
+        records: Vec<Record<Engagement>>,
+    ) -> Result<Vec<EngagementView>> {
+        crate::views::engagement_views(tx, org, records).await
+    }
+}
+
+impl Syncable for OpportunityIn {
+    type Entity = Opportunity;
+    type View = OpportunityView;
+
+    async fn upsert<T: StoreTx>(self, unit: &mut Unit<'_, T>) -> Result<Record<Opportunity>> {
+        unit.upsert_opportunity(self, None).await
+    }
+
+    async fn views<T: StoreTx>(
+        tx: &mut T,
+        org: OrgId,
+        records: Vec<Record<Opportunity>>,
+    ) -> Result<Vec<OpportunityView>> {
+        crate::views::opportunity_views(tx, org, records).await
+    }
+}
+
 impl<S: Store> Engine<S> {
     fn unit<'t>(&self, tx: &'t mut S::Tx, caller: &Caller, now: Instant) -> Unit<'t, S::Tx> {
         Unit {
@@ -351,11 +403,46 @@ impl<S: Store> Engine<S> {
         caller: &Caller,
         input: EngagementIn,
     ) -> Result<EngagementView> {
-        caller.require(Scope::EngagementsWrite)?;
+        self.sync_one(caller, Scope::EngagementsWrite, input).await
+    }
+
+    pub async fn sync_engagements(
+        &self,
+        caller: &Caller,
+        items: Vec<std::result::Result<EngagementIn, Issues>>,
+    ) -> Result<Vec<Result<EngagementView>>> {
+        self.sync_many(caller, Scope::EngagementsWrite, items).await
+    }
+
+    pub async fn sync_opportunity(
+        &self,
+        caller: &Caller,
+        input: OpportunityIn,
+    ) -> Result<OpportunityView> {
+        self.sync_one(caller, Scope::OpportunitiesWrite, input)
+            .await
+    }
+
+    pub async fn sync_opportunities(
+        &self,
+        caller: &Caller,
+        items: Vec<std::result::Result<OpportunityIn, Issues>>,
+    ) -> Result<Vec<Result<OpportunityView>>> {
+        self.sync_many(caller, Scope::OpportunitiesWrite, items)
+            .await
+    }
+
+    async fn sync_one<I: Syncable>(
+        &self,
+        caller: &Caller,
+        scope: Scope,
+        input: I,
+    ) -> Result<I::View> {
+        caller.require(scope)?;
         in_write_tx!(self, tx => async {
             let mut unit = self.unit(&mut tx, caller, time::now());
-            let rec = unit.upsert_engagement(input.clone()).await?;
-            let mut views = crate::views::engagement_views(unit.tx, caller.org, vec![rec]).await?;
+            let rec = input.clone().upsert(&mut unit).await?;
+            let mut views = I::views(unit.tx, caller.org, vec![rec]).await?;
             Ok(views.remove(0))
         }.await)
     }
@@ -364,12 +451,13 @@ impl<S: Store> Engine<S> {
     /// place; should any item fail in the engine, the batch is rolled back and each item is
     /// synced in a transaction of its own, so one bad item neither sinks the rest nor leaves
     /// half of itself behind.
-    pub async fn sync_engagements(
+    async fn sync_many<I: Syncable>(
         &self,
         caller: &Caller,
-        items: Vec<std::result::Result<EngagementIn, Issues>>,
-    ) -> Result<Vec<Result<EngagementView>>> {
-        caller.require(Scope::EngagementsWrite)?;
+        scope: Scope,
+        items: Vec<std::result::Result<I, Issues>>,
+    ) -> Result<Vec<Result<I::View>>> {
+        caller.require(scope)?;
         let together = in_write_tx!(self, tx => async {
             let mut unit = self.unit(&mut tx, caller, time::now());
             let mut out = Vec::with_capacity(items.len());
@@ -377,13 +465,16 @@ impl<S: Store> Engine<S> {
                 match item {
                     // A rule broken half-way through an item may have left nested writes
                     // behind; the whole batch is then redone item by item.
-                    Ok(input) => out.push(Ok(unit.upsert_engagement(input.clone()).await?)),
+                    Ok(input) => out.push(Ok(input.clone().upsert(&mut unit).await?)),
                     Err(issues) => out.push(Err(Error::Invalid(issues.clone()))),
                 }
             }
-            let ok: Vec<Record<Engagement>> = out.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
-            let mut views = crate::views::engagement_views(unit.tx, caller.org, ok).await?.into_iter();
-            Ok(out.into_iter().map(|r| r.map(|_| views.next().expect("one view per record"))).collect::<Vec<_>>())
+            let ok: Vec<_> = out.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+            let mut views = I::views(unit.tx, caller.org, ok).await?.into_iter();
+            Ok(out
+                .into_iter()
+                .map(|r| r.map(|_| views.next().expect("one view per record")))
+                .collect::<Vec<_>>())
         }.await);
         match together {
             Ok(results) => Ok(results),
@@ -392,58 +483,7 @@ impl<S: Store> Engine<S> {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     out.push(match item {
-                        Ok(input) => self.sync_engagement(caller, input).await,
-                        Err(issues) => Err(Error::Invalid(issues)),
-                    });
-                }
-                Ok(out)
-            }
-        }
-    }
-
-    pub async fn sync_opportunity(
-        &self,
-        caller: &Caller,
-        input: OpportunityIn,
-    ) -> Result<OpportunityView> {
-        caller.require(Scope::OpportunitiesWrite)?;
-        in_write_tx!(self, tx => async {
-            let mut unit = self.unit(&mut tx, caller, time::now());
-            let rec = unit.upsert_opportunity(input.clone(), None).await?;
-            let mut views = crate::views::opportunity_views(unit.tx, caller.org, vec![rec]).await?;
-            Ok(views.remove(0))
-        }.await)
-    }
-
-    pub async fn sync_opportunities(
-        &self,
-        caller: &Caller,
-        items: Vec<std::result::Result<OpportunityIn, Issues>>,
-    ) -> Result<Vec<Result<OpportunityView>>> {
-        caller.require(Scope::OpportunitiesWrite)?;
-        let together = in_write_tx!(self, tx => async {
-            let mut unit = self.unit(&mut tx, caller, time::now());
-            let mut out = Vec::with_capacity(items.len());
-            for item in &items {
-                match item {
-                    // A rule broken half-way through an item may have left nested writes
-                    // behind; the whole batch is then redone item by item.
-                    Ok(input) => out.push(Ok(unit.upsert_opportunity(input.clone(), None).await?)),
-                    Err(issues) => out.push(Err(Error::Invalid(issues.clone()))),
-                }
-            }
-            let ok: Vec<Record<Opportunity>> = out.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
-            let mut views = crate::views::opportunity_views(unit.tx, caller.org, ok).await?.into_iter();
-            Ok(out.into_iter().map(|r| r.map(|_| views.next().expect("one view per record"))).collect::<Vec<_>>())
-        }.await);
-        match together {
-            Ok(results) => Ok(results),
-            Err(e) => {
-                tracing::debug!(error = %e, "batch could not land as one; syncing item by item");
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(match item {
-                        Ok(input) => self.sync_opportunity(caller, input).await,
+                        Ok(input) => self.sync_one(caller, scope, input).await,
                         Err(issues) => Err(Error::Invalid(issues)),
                     });
                 }

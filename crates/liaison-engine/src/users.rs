@@ -169,7 +169,7 @@ impl<S: Store> Engine<S> {
         let after = self.decode_cursor(&fingerprint, cursor)?;
         let limit = limit.clamp(1, MAX_PAGE);
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let mut items = tx
+        let items = tx
             .list_users(
                 caller.org,
                 &UserQuery {
@@ -181,18 +181,9 @@ impl<S: Store> Engine<S> {
             )
             .await
             .map_err(store_error)?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(self.encode_cursor(
-                &fingerprint,
-                &Key {
-                    sort_at: last.created_at,
-                    id: last.id.uuid(),
-                },
-            )),
-            _ => None,
-        };
-        Ok(Page { items, next_cursor })
+        Ok(self.finish_page(items, limit, &fingerprint, |u| Key {
+            sort_at: u.created_at,
+            id: u.id.uuid(),
+        }))
     }
 }

@@ -64,7 +64,7 @@ pub(super) fn check_batch(body: &Value) -> Result<(), Error> {
 }
 
 /// An item of a batch that did not land, in the place of the record it would have been.
-pub(super) fn item_error(index: usize, external_id: Option<&str>, e: Error) -> Value {
+fn item_error(index: usize, external_id: Option<&str>, e: Error) -> Value {
     let (status, error, issues) = match e {
         Error::Invalid(issues) => (422, "Validation failed".to_owned(), issues.0),
         Error::NotFound(what) => (404, format!("{what} not found"), vec![]),
@@ -92,7 +92,7 @@ pub(super) fn item_error(index: usize, external_id: Option<&str>, e: Error) -> V
     v
 }
 
-pub(super) fn external_id_of(item: &Value) -> Option<&str> {
+fn external_id_of(item: &Value) -> Option<&str> {
     item.get("externalId").and_then(Value::as_str)
 }
 
@@ -104,16 +104,24 @@ async fn sync_batch<S: Store>(
     check_batch(&body)?;
     let items = parse_batch(&body, inputs::engagement).map_err(Error::from)?;
     let results = st.engine.sync_engagements(&caller, items).await?;
+    Ok(Json(batch_envelope::<_, EngagementOut>(results, &body)))
+}
+
+/// `{data: [...]}` in request order: each record as `O`, each failure in its place.
+pub(super) fn batch_envelope<V, O: serde::Serialize + From<V>>(
+    results: Vec<Result<V, Error>>,
+    body: &Value,
+) -> Value {
     let raw = body.as_array().map(Vec::as_slice).unwrap_or_default();
     let data: Vec<Value> = results
         .into_iter()
         .enumerate()
         .map(|(i, r)| match r {
-            Ok(view) => serde_json::to_value(EngagementOut::from(view)).unwrap_or(Value::Null),
+            Ok(view) => serde_json::to_value(O::from(view)).unwrap_or(Value::Null),
             Err(e) => item_error(i, raw.get(i).and_then(external_id_of), e),
         })
         .collect();
-    Ok(Json(json!({"data": data})))
+    json!({"data": data})
 }
 
 async fn soft_delete_removed<S: Store>(

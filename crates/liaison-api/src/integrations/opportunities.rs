@@ -1,6 +1,6 @@
 //! Opportunities: sync (single and batch), reads and deletes.
 
-use super::engagements::{check_batch, external_id_of, filter, item_error, page_size, record_ref};
+use super::engagements::{batch_envelope, check_batch, filter, page_size, record_ref};
 use super::inputs::{self, parse, parse_batch};
 use super::wire::OpportunityOut;
 use super::{ApiResult, Authed, Body, Params, list_envelope};
@@ -50,16 +50,7 @@ async fn sync_batch<S: Store>(
     check_batch(&body)?;
     let items = parse_batch(&body, |r, o| inputs::opportunity(r, o, false)).map_err(Error::from)?;
     let results = st.engine.sync_opportunities(&caller, items).await?;
-    let raw = body.as_array().map(Vec::as_slice).unwrap_or_default();
-    let data: Vec<Value> = results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            Ok(view) => serde_json::to_value(OpportunityOut::from(view)).unwrap_or(Value::Null),
-            Err(e) => item_error(i, raw.get(i).and_then(external_id_of), e),
-        })
-        .collect();
-    Ok(Json(json!({"data": data})))
+    Ok(Json(batch_envelope::<_, OpportunityOut>(results, &body)))
 }
 
 async fn list<S: Store>(
