@@ -14,11 +14,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
+/// A group commits when the queue behind it is empty, or when it has grown this large or this
+/// old: under a steady stream of writes the queue may never empty, and no acknowledgement may
+/// wait on that.
+const MAX_GROUP: usize = 64;
+const MAX_GROUP_AGE: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// The writer connection and the group being built on it.
 pub struct Writer {
     pub conn: Connection,
-    /// An outer transaction is open.
+    /// An outer transaction is open, since this instant.
     open: bool,
+    opened_at: std::time::Instant,
     /// Units whose savepoint was released, waiting for the COMMIT that makes them durable.
     pending: Vec<oneshot::Sender<Result<(), String>>>,
 }
@@ -58,6 +65,7 @@ impl WriterQueue {
             writer: Arc::new(Mutex::new(Writer {
                 conn,
                 open: false,
+                opened_at: std::time::Instant::now(),
                 pending: Vec::new(),
             })),
             queued: Arc::new(AtomicUsize::new(0)),
@@ -76,6 +84,7 @@ impl WriterQueue {
             // so the group never fails half-way because another writer got there first.
             guard.conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
             guard.open = true;
+            guard.opened_at = std::time::Instant::now();
         }
         if let Err(e) = guard.conn.execute_batch("SAVEPOINT unit") {
             self.finish(guard);
@@ -87,10 +96,13 @@ impl WriterQueue {
         })
     }
 
-    /// Hands the writer on. The last unit in the queue commits the group and tells every
-    /// waiting unit how it went.
+    /// Hands the writer on. The last unit in the queue (or the one that finds the group full or
+    /// old) commits the group and tells every waiting unit how it went.
     fn finish(&self, mut guard: OwnedMutexGuard<Writer>) {
-        if guard.open && self.queued.load(Ordering::Acquire) == 0 {
+        let due = self.queued.load(Ordering::Acquire) == 0
+            || guard.pending.len() >= MAX_GROUP
+            || guard.opened_at.elapsed() >= MAX_GROUP_AGE;
+        if guard.open && due {
             let outcome = guard
                 .conn
                 .execute_batch("COMMIT")
