@@ -1,6 +1,8 @@
 //! The `liaison` binary as an operator uses it: first start, token commands, migrate, and a
 //! graceful SIGTERM that lets an in-flight write finish.
 
+mod common;
+
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -284,4 +286,54 @@ fn sigterm_lets_an_in_flight_batch_finish() {
     assert_eq!(count, 1000);
     sigterm(&child);
     child.wait().unwrap();
+}
+
+#[test]
+fn a_postgres_database_is_created_on_first_use() {
+    let Ok(admin) = std::env::var("LIAISON_TEST_POSTGRES_URL") else {
+        eprintln!("LIAISON_TEST_POSTGRES_URL is not set: skipping the PostgreSQL half");
+        return;
+    };
+    let name = format!("liaison_test_{}", uuid::Uuid::now_v7().simple());
+    let url = common::with_database(&admin, &name);
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .args(["--database-url", &url])
+            .env("LIAISON_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let created = run(&[
+        "token",
+        "create",
+        "--org",
+        "acme",
+        "--connection",
+        "hubspot",
+    ]);
+    let listed = run(&["token", "list"]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    });
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        String::from_utf8(created.stdout)
+            .unwrap()
+            .trim()
+            .starts_with("lia_")
+    );
+    assert!(String::from_utf8(listed.stdout).unwrap().contains("acme"));
 }
