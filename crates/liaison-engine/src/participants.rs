@@ -17,6 +17,27 @@ impl<T: StoreTx> Unit<'_, T> {
         email: Patch<String>,
         name: Patch<String>,
     ) -> Result<CrmUser> {
+        if let Some((e, n, user)) = self.memo.crm_users.get(external_id)
+            && *e == email
+            && *n == name
+        {
+            return Ok(user.clone());
+        }
+        let user = self
+            .apply_crm_user(external_id, email.clone(), name.clone())
+            .await?;
+        self.memo
+            .crm_users
+            .insert(external_id.to_owned(), (email, name, user.clone()));
+        Ok(user)
+    }
+
+    async fn apply_crm_user(
+        &mut self,
+        external_id: &str,
+        email: Patch<String>,
+        name: Patch<String>,
+    ) -> Result<CrmUser> {
         let old = self
             .tx
             .get_crm_user_by_external(self.org, self.connection, external_id)

@@ -202,7 +202,7 @@ impl<S: Store> Engine<S> {
     async fn delete_record<E: Entity>(&self, caller: &Caller, r: &RecordRef) -> Result<()> {
         in_write_tx!(self, tx => async {
             let old = self.find::<E>(&mut tx, caller, r).await?;
-            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let mut new = old.clone();
             new.deleted_at = Some(unit.now);
             unit.save(Some(&old), new).await?;
@@ -320,7 +320,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Record<Account>> {
         caller.require(Scope::CompaniesWrite)?;
         in_write_tx!(self, tx => async {
-            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             if let Some(existing) = unit.load_ext::<Account>(&input.external_id).await? {
                 if let Some(survivor) = existing.merged_into {
                     return Err(Error::Conflict(format!(
@@ -352,7 +352,7 @@ impl<S: Store> Engine<S> {
         caller.require(Scope::CompaniesWrite)?;
         in_write_tx!(self, tx => async {
             let old = self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id.to_owned())).await?;
-            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: old.connection, now: time::now() };
+            let mut unit = Unit::new(&mut tx, caller.org, old.connection, time::now());
             let mut new = old.clone();
             input.clone().apply(&mut new.data);
             unit.save(Some(&old), new).await
@@ -479,7 +479,7 @@ impl<S: Store> Engine<S> {
             missing.into_result((input.parent.clone(), input.crm_user.clone()))?;
         let (parent, crm_user) = (parent.unwrap_or_default(), crm_user.unwrap_or_default());
         in_write_tx!(self, tx => async {
-            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let parent_id = RecordId::parse(&parent).ok_or(Error::NotFound(kind.record_kind().noun()))?;
             unit.live_parent(kind, parent_id).await?;
             let crm = self.crm_user_in(&mut unit, &crm_user).await?;
@@ -534,7 +534,7 @@ impl<S: Store> Engine<S> {
         caller.require(Self::participant_scope(kind, true))?;
         in_write_tx!(self, tx => async {
             let old = self.live_participant(&mut tx, caller, kind, id).await?;
-            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: old.connection, now: time::now() };
+            let mut unit = Unit::new(&mut tx, caller.org, old.connection, time::now());
             let mut new = old.clone();
             if let Some(raw) = &input.parent {
                 let parent = RecordId::parse(raw).ok_or(Error::NotFound(kind.record_kind().noun()))?;
@@ -569,7 +569,7 @@ impl<S: Store> Engine<S> {
         caller.require(Self::participant_scope(kind, true))?;
         in_write_tx!(self, tx => async {
             let old = self.live_participant(&mut tx, caller, kind, id).await?;
-            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: old.connection, now: time::now() };
+            let mut unit = Unit::new(&mut tx, caller.org, old.connection, time::now());
             let mut new = old.clone();
             new.deleted_at = Some(unit.now);
             unit.put_participant(Some(&old), new).await?;

@@ -8,6 +8,7 @@ use liaison_domain::time::Instant;
 use liaison_domain::*;
 use liaison_store::{Event, EventAction, RecordRow, StoreTx};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Merges chain (A into B, later B into C); a chain longer than this is treated as a cycle.
 const MAX_MERGE_HOPS: usize = 32;
@@ -18,6 +19,25 @@ pub(crate) struct Unit<'t, T: StoreTx> {
     pub org: OrgId,
     pub connection: ConnectionId,
     pub now: Instant,
+    pub memo: Memo,
+}
+
+/// What this unit already applied, by external id: the last input and the id it resolved to.
+/// Applying the same input again is a no-op (upserts are idempotent), so a batch in which one
+/// account, rep or engagement type recurs a hundred times reads and compares it once. A merge
+/// can change what an external id resolves to, so any merge clears the memo.
+#[derive(Default)]
+pub(crate) struct Memo {
+    pub accounts: HashMap<String, (AccountIn, RecordId)>,
+    pub contacts: HashMap<String, (ContactIn, RecordId)>,
+    pub types: HashMap<(Option<String>, String), (EngagementTypeIn, EngagementTypeId)>,
+    pub crm_users: HashMap<String, (Patch<String>, Patch<String>, CrmUser)>,
+}
+
+impl Memo {
+    pub fn clear(&mut self) {
+        *self = Memo::default();
+    }
 }
 
 pub(crate) fn decode<E: Entity>(row: RecordRow) -> Result<Record<E>> {
@@ -56,7 +76,17 @@ pub(crate) async fn load<E: Entity, T: StoreTx>(
     }
 }
 
-impl<T: StoreTx> Unit<'_, T> {
+impl<'t, T: StoreTx> Unit<'t, T> {
+    pub fn new(tx: &'t mut T, org: OrgId, connection: ConnectionId, now: Instant) -> Self {
+        Unit {
+            tx,
+            org,
+            connection,
+            now,
+            memo: Memo::default(),
+        }
+    }
+
     pub async fn load_ext<E: Entity>(&mut self, external_id: &str) -> Result<Option<Record<E>>> {
         self.tx
             .get_record_by_external(self.org, self.connection, E::KIND, external_id)
@@ -201,6 +231,7 @@ impl<T: StoreTx> Unit<'_, T> {
     /// Merges `loser` into `survivor` (both of kind `E`): the loser disappears from reads and
     /// every record that referenced it now references the survivor.
     pub async fn merge<E: Entity>(&mut self, loser: RecordId, survivor: RecordId) -> Result<()> {
+        self.memo.clear();
         // A loser merged before stands for its survivor by now, which holds the references
         // the first merge moved: that survivor is what merges, or they would stay behind.
         let loser = self.survivor(E::KIND, loser).await?;

@@ -70,6 +70,19 @@ impl<T: StoreTx> Unit<'_, T> {
     }
 
     pub async fn upsert_account(&mut self, input: AccountIn) -> Result<RecordId> {
+        if let Some((seen, id)) = self.memo.accounts.get(&input.external_id)
+            && *seen == input
+        {
+            return Ok(*id);
+        }
+        let id = self.apply_account(input.clone()).await?;
+        self.memo
+            .accounts
+            .insert(input.external_id.clone(), (input, id));
+        Ok(id)
+    }
+
+    async fn apply_account(&mut self, input: AccountIn) -> Result<RecordId> {
         let old = self.load_ext::<Account>(&input.external_id).await?;
         let mut rec = old
             .clone()
@@ -80,6 +93,19 @@ impl<T: StoreTx> Unit<'_, T> {
     }
 
     pub async fn upsert_contact(&mut self, input: ContactIn) -> Result<RecordId> {
+        if let Some((seen, id)) = self.memo.contacts.get(&input.external_id)
+            && *seen == input
+        {
+            return Ok(*id);
+        }
+        let id = self.apply_contact(input.clone()).await?;
+        self.memo
+            .contacts
+            .insert(input.external_id.clone(), (input, id));
+        Ok(id)
+    }
+
+    async fn apply_contact(&mut self, input: ContactIn) -> Result<RecordId> {
         let old = self.load_ext::<Contact>(&input.external_id).await?;
         let mut rec = old
             .clone()
@@ -108,6 +134,22 @@ impl<T: StoreTx> Unit<'_, T> {
         &mut self,
         input: EngagementTypeIn,
     ) -> Result<EngagementTypeId> {
+        // The key the store matches on: the external id when there is one, else the name.
+        let key = match &input.external_id {
+            Some(ext) => (Some(ext.clone()), String::new()),
+            None => (None, input.name.clone()),
+        };
+        if let Some((seen, id)) = self.memo.types.get(&key)
+            && *seen == input
+        {
+            return Ok(*id);
+        }
+        let id = self.apply_engagement_type(input.clone()).await?;
+        self.memo.types.insert(key, (input, id));
+        Ok(id)
+    }
+
+    async fn apply_engagement_type(&mut self, input: EngagementTypeIn) -> Result<EngagementTypeId> {
         let found = self
             .tx
             .find_engagement_type(
@@ -390,12 +432,7 @@ impl Syncable for OpportunityIn {
 
 impl<S: Store> Engine<S> {
     fn unit<'t>(&self, tx: &'t mut S::Tx, caller: &Caller, now: Instant) -> Unit<'t, S::Tx> {
-        Unit {
-            tx,
-            org: caller.org,
-            connection: caller.connection,
-            now,
-        }
+        Unit::new(tx, caller.org, caller.connection, now)
     }
 
     pub async fn sync_engagement(

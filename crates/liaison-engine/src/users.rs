@@ -94,7 +94,7 @@ impl<S: Store> Engine<S> {
         caller.require(Scope::UsersWrite)?;
         Self::check_org(caller, &input.organization_id)?;
         in_write_tx!(self, tx => async {
-            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let input = input.clone();
             let user = WorkspaceUser {
                 id: UserId::new(),
@@ -130,7 +130,7 @@ impl<S: Store> Engine<S> {
         let id = UserId::parse(id).ok_or(Error::NotFound("User"))?;
         in_write_tx!(self, tx => async {
             let old = tx.get_user(caller.org, id).await.map_err(store_error)?.ok_or(Error::NotFound("User"))?;
-            let mut unit = Unit { tx: &mut tx, org: caller.org, connection: caller.connection, now: time::now() };
+            let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let p = patch.clone();
             let mut new = old.clone();
             p.email.apply_to(&mut new.email);

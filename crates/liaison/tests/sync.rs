@@ -887,7 +887,44 @@ async fn lists_page_with_cursors(s: &TestServer) {
     );
 }
 
+async fn a_batch_lands_the_last_version_of_what_it_repeats(s: &TestServer) {
+    // Nested records recur in a batch, and may change and change back within it: the last
+    // version each payload states is what remains.
+    let item = |ext: &str, acc_name: &str, type_name: &str, rep_name: &str| {
+        json!({"externalId": ext,
+            "account": {"externalId": "rep-acc", "name": acc_name},
+            "engagementType": {"externalId": "t-1", "name": type_name, "activityType": "MEETING"},
+            "engagementUsers": [{"externalId": "rep-1", "name": rep_name}]})
+    };
+    let r = s
+        .put(
+            "/v1/integrations/sync/batch/engagements",
+            json!([
+                item("rb1", "Acme", "Visit", "Ann"),
+                item("rb2", "Acme Corp", "Call", "Ann B"),
+                item("rb3", "Acme", "Visit", "Ann"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let last = &r.body["data"][2];
+    assert_eq!(last["account"]["name"], "Acme");
+    assert_eq!(last["engagementType"], "Visit");
+    let crm = s.get("/v1/integrations/users").await.body;
+    assert_eq!(crm["data"][0]["name"], "Ann");
+    let e = s
+        .get("/v1/integrations/engagements/rb2?idType=external")
+        .await
+        .body;
+    assert_eq!(
+        e["account"]["name"], "Acme",
+        "one account, in its last state"
+    );
+    assert_eq!(e["engagementType"], "Visit", "one type, in its last state");
+}
+
 on_both!(
+    a_batch_lands_the_last_version_of_what_it_repeats,
     quickstart_round_trips,
     full_payload_round_trips,
     nested_external_ids_resolve_and_fill_in,
