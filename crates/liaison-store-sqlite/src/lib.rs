@@ -191,6 +191,9 @@ impl Store for SqliteStore {
             Some(c) => c,
             None => open(&self.inner.path, true)?,
         };
+        // One read transaction for the whole session: the queries behind one view see one
+        // snapshot, and the WAL read lock is taken once instead of once per statement.
+        conn.execute_batch("BEGIN").map_err(db)?;
         Ok(SqliteTx(Session::Read {
             conn: Some(conn),
             store: self.inner.clone(),
@@ -238,7 +241,10 @@ impl Drop for SqliteTx {
     fn drop(&mut self) {
         // A write unit rolls itself back on drop; a reader goes back to the pool.
         if let Session::Read { conn, store, .. } = &mut self.0
-            && let (Some(c), Ok(mut pool)) = (conn.take(), store.readers.lock())
+            && let Some(c) = conn.take()
+            // Ends the read transaction; a connection that cannot is not reused.
+            && c.execute_batch("COMMIT").is_ok()
+            && let Ok(mut pool) = store.readers.lock()
         {
             pool.push(c);
         }
