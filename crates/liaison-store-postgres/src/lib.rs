@@ -8,7 +8,6 @@ use liaison_domain::*;
 use liaison_store::Result;
 use liaison_store::*;
 use rows::*;
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{
     PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult, PgRow,
 };
@@ -125,7 +124,14 @@ impl Store for PgStore {
     }
 
     async fn read(&self) -> Result<PgTx> {
-        Ok(PgTx::Read(self.pool.acquire().await.map_err(db)?))
+        // One snapshot for the session, so the queries behind one view agree with each other;
+        // read-only, so it never takes a lock a writer could wait on.
+        let tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+            .map_err(db)?;
+        Ok(PgTx::Read(tx))
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -144,8 +150,8 @@ impl Store for PgStore {
 pub enum PgTx {
     /// READ COMMITTED; the reads an upsert decides on lock their row.
     Write(Transaction<'static, Postgres>),
-    /// No transaction at all: each statement sees the latest commits and never blocks.
-    Read(PoolConnection<Postgres>),
+    /// A read-only REPEATABLE READ transaction: one snapshot, never blocking anyone.
+    Read(Transaction<'static, Postgres>),
 }
 
 impl PgTx {
@@ -170,7 +176,7 @@ impl PgTx {
     /// so a savepoint keeps a refusal from aborting the surrounding transaction.
     async fn guarded(&mut self, q: Query<'_, Postgres, PgArguments>) -> Result<PgQueryResult> {
         match self {
-            PgTx::Read(conn) => q.execute(&mut **conn).await.map_err(db),
+            PgTx::Read(tx) => q.execute(&mut **tx).await.map_err(db),
             PgTx::Write(tx) => {
                 let mut savepoint = tx.begin().await.map_err(db)?;
                 match q.execute(&mut *savepoint).await {
@@ -236,8 +242,7 @@ fn uuids<T: Copy + Into<Uuid>>(ids: &[T]) -> Vec<Uuid> {
 impl StoreTx for PgTx {
     async fn commit(self) -> Result<()> {
         match self {
-            PgTx::Write(tx) => tx.commit().await.map_err(db),
-            PgTx::Read(_) => Ok(()),
+            PgTx::Write(tx) | PgTx::Read(tx) => tx.commit().await.map_err(db),
         }
     }
 

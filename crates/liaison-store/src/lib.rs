@@ -380,7 +380,8 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// A write transaction. Backends serialise or lock so that two writers of one external id
     /// cannot both insert; a loser sees `StoreError::Conflict` and the engine retries.
     fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
-    /// A read-only session; it never blocks writers.
+    /// A read-only session over one consistent snapshot (the queries behind one view agree
+    /// with each other); it never blocks writers. Keep it short: it pins that snapshot.
     fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
     /// Applies the embedded migrations.
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
