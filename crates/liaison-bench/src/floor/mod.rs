@@ -1,0 +1,359 @@
+//! The storage floor: raw SQLite and PostgreSQL statements (no Liaison code) that write and
+//! read the rows a scenario makes Liaison write and read, with the migrations' columns.
+//! SQLite goes through rusqlite inline and PostgreSQL through sqlx: Liaison's own drivers.
+//!
+//! A sync is one transaction per engagement: look up (or create) the nested account, contact,
+//! engagement type and rep, upsert the opportunity and the engagement, insert the participant,
+//! one outbox event per row written. A get-by-id is the engagement by primary key plus its
+//! account, type, participants and their CRM users; a list page is 101 engagements by keyset
+//! plus the same for the page. Writes go to a floor organization of their own in the same
+//! database (the same tables and indexes at the same size); reads go to the stored data set.
+
+use crate::data::Engagement;
+use crate::db::RawDb;
+use crate::load::{CallError, Caller};
+use crate::scenario::{Mix, MixPick, Writes};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use rusqlite::TransactionBehavior;
+use std::sync::Arc;
+use uuid::Uuid;
+
+const RECORD_COLS: &str = "id, org_id, connection_id, kind, external_id, account_id, contact_id, \
+    lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, sort_at, \
+    remote_updated_at, deleted_at, merged_into, created_at, updated_at, data";
+const TYPE_COLS: &str =
+    "id, org_id, connection_id, external_id, name, activity_type, created_at, updated_at";
+const CRM_USER_COLS: &str =
+    "id, org_id, connection_id, external_id, email, name, user_id, created_at, updated_at";
+const PARTICIPANT_COLS: &str = "id, org_id, connection_id, parent_kind, parent_id, \
+    crm_user_id, name, share, deleted_at, created_at, updated_at";
+
+const FIND_RECORD: &str = "SELECT id FROM records \
+    WHERE org_id = $1 AND connection_id = $2 AND kind = $3 AND external_id = $4";
+const INSERT_RECORD: &str = "INSERT INTO records (id, org_id, connection_id, kind, external_id, \
+    account_id, contact_id, lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, \
+    sort_at, remote_updated_at, deleted_at, merged_into, created_at, updated_at, data) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, NULL, $10, $11, NULL, NULL, $12, $13, $14)";
+const UPSERT_RECORD: &str = "INSERT INTO records (id, org_id, connection_id, kind, external_id, \
+    account_id, contact_id, lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, \
+    sort_at, remote_updated_at, deleted_at, merged_into, created_at, updated_at, data) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, NULL, $10, $11, NULL, NULL, $12, $13, $14) \
+    ON CONFLICT (org_id, connection_id, kind, external_id) DO UPDATE SET \
+    account_id = excluded.account_id, contact_id = excluded.contact_id, \
+    opportunity_id = excluded.opportunity_id, engagement_type_id = excluded.engagement_type_id, \
+    sort_at = excluded.sort_at, remote_updated_at = excluded.remote_updated_at, \
+    updated_at = excluded.updated_at, data = excluded.data RETURNING id";
+const FIND_TYPE: &str = "SELECT id FROM engagement_types \
+    WHERE org_id = $1 AND connection_id = $2 AND external_id = $3";
+const INSERT_TYPE: &str = "INSERT INTO engagement_types (id, org_id, connection_id, external_id, \
+    name, activity_type, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
+const FIND_CRM_USER: &str = "SELECT id FROM crm_users \
+    WHERE org_id = $1 AND connection_id = $2 AND external_id = $3";
+const INSERT_CRM_USER: &str = "INSERT INTO crm_users (id, org_id, connection_id, external_id, \
+    email, name, email_key, name_key, user_id, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9)";
+const INSERT_PARTICIPANT: &str = "INSERT INTO participants (id, org_id, connection_id, \
+    parent_kind, parent_id, crm_user_id, name, share, deleted_at, created_at, updated_at) \
+    VALUES ($1, $2, $3, 'engagement', $4, $5, $6, NULL, NULL, $7, $7) \
+    ON CONFLICT (parent_id, crm_user_id) DO NOTHING";
+const INSERT_EVENT: &str = "INSERT INTO events (id, org_id, entity, entity_id, action, before, \
+    after, at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)";
+
+/// The rows one generated engagement becomes, serialised ahead of time.
+struct Shape {
+    account_ext: String,
+    account_data: String,
+    contact: Option<(String, String)>,
+    type_ext: &'static str,
+    type_name: &'static str,
+    activity_type: &'static str,
+    rep_ext: String,
+    rep_email: String,
+    rep_name: String,
+    opportunity_data: String,
+    engagement_data: String,
+    start: DateTime<Utc>,
+    remote_updated_at: DateTime<Utc>,
+}
+
+fn iso(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Shape {
+    /// The `data` columns as Liaison's domain types serialise them (camelCase fields).
+    fn of(e: &Engagement) -> Shape {
+        let a = &e.account;
+        let o = &e.opportunity;
+        let account_data = serde_json::json!({
+            "name": a.name, "latitude": a.latitude, "longitude": a.longitude,
+            "addresses": [{"country": a.address.country, "street": a.address.street,
+                "city": a.address.city, "state": a.address.state, "zip": a.address.zip}],
+            "phoneNumbers": [a.phone], "emailAddresses": a.email.iter().collect::<Vec<_>>(),
+            "lastActivityAt": null,
+        })
+        .to_string();
+        let contact = e.contact.as_ref().map(|c| {
+            let data = serde_json::json!({
+                "name": c.name, "latitude": null, "longitude": null, "addresses": [],
+                "phoneNumbers": [c.phone], "emailAddresses": [c.email], "lastActivityAt": null,
+            });
+            (c.external_id.clone(), data.to_string())
+        });
+        let opportunity_data = serde_json::json!({
+            "name": o.name, "amount": o.amount, "closedAt": o.closed_at.as_ref().map(iso),
+            "remoteCreatedAt": iso(&o.remote_created_at), "lastActivityAt": null,
+            "disposition": o.disposition,
+        })
+        .to_string();
+        let engagement_data = serde_json::json!({
+            "direction": e.direction, "subject": e.subject, "content": e.content,
+            "startTime": iso(&e.start), "startTimeLocalized": e.start_localized,
+            "endTime": iso(&e.end), "remoteCreatedAt": iso(&e.remote_created_at),
+        })
+        .to_string();
+        Shape {
+            account_ext: a.external_id.clone(),
+            account_data,
+            contact,
+            type_ext: e.engagement_type.external_id,
+            type_name: e.engagement_type.name,
+            activity_type: e.engagement_type.activity_type,
+            rep_ext: e.rep.external_id.clone(),
+            rep_email: e.rep.email.clone(),
+            rep_name: e.rep.name.clone(),
+            opportunity_data,
+            engagement_data,
+            start: e.start,
+            remote_updated_at: e.remote_updated_at,
+        }
+    }
+}
+
+/// The outbox row of a write: the whole record as JSON, as Liaison's events carry it.
+fn event_after(
+    id: Uuid,
+    org: Uuid,
+    kind: &str,
+    external_id: &str,
+    now: &DateTime<Utc>,
+    data: &str,
+) -> String {
+    format!(
+        r#"{{"id":"{id}","org":"{org}","kind":"{kind}","external_id":"{external_id}","refs":{{}},"recording_id":null,"sort_at":"{t}","remote_updated_at":null,"deleted_at":null,"merged_into":null,"created_at":"{t}","updated_at":"{t}","data":{data}}}"#,
+        t = iso(now)
+    )
+}
+
+/// One write as the floor performs it.
+struct WriteRow<'a> {
+    shape: &'a Shape,
+    engagement_ext: String,
+    opportunity_ext: String,
+    now: DateTime<Utc>,
+}
+
+/// Reads columns with their types and drops them: decoding every column is part of what a
+/// read costs, whether or not this floor needs the value.
+macro_rules! touch {
+    ($row:ident . $get:ident, $($i:literal: $t:ty),+ $(,)?) => {
+        $(let _: $t = $row.$get($i)?;)+
+    };
+}
+
+mod postgres;
+mod sqlite;
+
+/// What a read needs of an engagement row: id, account, engagement type, size of `data`.
+type Decoded = (Uuid, Option<Uuid>, Option<Uuid>, usize);
+
+fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
+    let mut v: Vec<Uuid> = ids.collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn participant_after(id: Uuid, engagement: Uuid, rep: Uuid, name: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","parent_kind":"engagement","parent":"{engagement}","crm_user":"{rep}","name":"{name}","share":null,"deleted_at":null}}"#
+    )
+}
+
+/// Where the floor writes (its own organization) and reads (the data set's).
+pub struct FloorIds {
+    org: Uuid,
+    connection: Uuid,
+}
+
+/// What one storage-floor measurement does.
+pub enum FloorOp {
+    Sync,
+    Batch(u64),
+    GetById(Arc<Vec<Uuid>>),
+    List(Option<Uuid>),
+    Mixed(Mix, Arc<Vec<Uuid>>),
+}
+
+/// The storage floor of one database, shared by its callers.
+pub struct Floor {
+    raw: RawDb,
+    ids: FloorIds,
+    read_org: Uuid,
+    shapes: Vec<Shape>,
+    prefix: String,
+    op: FloorOp,
+}
+
+impl Floor {
+    /// A floor for one measurement. `writes` supplies the rows (the same shapes the scenario
+    /// sends to Liaison) and a prefix no earlier measurement used.
+    pub fn new(raw: RawDb, read_org: Uuid, writes: &Writes, prefix: String, op: FloorOp) -> Floor {
+        Floor {
+            raw,
+            ids: FloorIds {
+                org: Uuid::now_v7(),
+                connection: Uuid::now_v7(),
+            },
+            read_org,
+            shapes: writes.shapes.iter().map(Shape::of).collect(),
+            prefix,
+            op,
+        }
+    }
+
+    /// Creates the records the writes only reference (accounts, contacts, types, reps), as
+    /// the data set holds them for Liaison, so that the floor does not pay for first syncs.
+    pub async fn prepare(&self) -> anyhow::Result<()> {
+        let now = Utc::now();
+        match &self.raw {
+            RawDb::Sqlite(db) => {
+                let mut conn = db.writer().await;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                for s in &self.shapes {
+                    sqlite::nested(&tx, &self.ids, s, &now)?;
+                }
+                tx.commit()?;
+            }
+            RawDb::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for s in &self.shapes {
+                    postgres::nested(&mut tx, &self.ids, s, &now).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_row(&self, n: u64, updates: bool) -> WriteRow<'_> {
+        // As in sync-single: one in ten writes goes to an engagement written before.
+        let target = if updates && n % 10 == 9 { n - 9 } else { n };
+        WriteRow {
+            shape: &self.shapes[(target % self.shapes.len() as u64) as usize],
+            engagement_ext: format!("{}-{target:010}", self.prefix),
+            opportunity_ext: format!("o{}-{target:010}", self.prefix),
+            now: Utc::now(),
+        }
+    }
+
+    /// Writes `count` engagements from `first` on in one transaction (IMMEDIATE on SQLite,
+    /// as Liaison's writes).
+    async fn sync(&self, first: u64, count: u64, updates: bool) -> anyhow::Result<u64> {
+        match &self.raw {
+            RawDb::Sqlite(db) => {
+                let mut conn = db.writer().await;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                for n in first..first + count {
+                    sqlite::sync_one(&tx, &self.ids, &self.write_row(n, updates))?;
+                }
+                tx.commit()?;
+            }
+            RawDb::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for n in first..first + count {
+                    postgres::sync_one(&mut tx, &self.ids, &self.write_row(n, updates)).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(0)
+    }
+
+    async fn get_by_id(&self, id: Uuid) -> anyhow::Result<u64> {
+        Ok(match &self.raw {
+            RawDb::Sqlite(db) => {
+                let c = db.reader().await?;
+                sqlite::get_by_id(&c, self.read_org, id)?
+            }
+            RawDb::Postgres(pool) => {
+                let mut c = pool.acquire().await?;
+                postgres::get_by_id(&mut c, self.read_org, id).await?
+            }
+        })
+    }
+
+    async fn list(&self, after: Option<Uuid>) -> anyhow::Result<u64> {
+        Ok(match &self.raw {
+            RawDb::Sqlite(db) => {
+                let c = db.reader().await?;
+                sqlite::list(&c, self.read_org, after)?
+            }
+            RawDb::Postgres(pool) => {
+                let mut c = pool.acquire().await?;
+                postgres::list(&mut c, self.read_org, after).await?
+            }
+        })
+    }
+
+    async fn call(&self, seq: u64, rng: &mut SmallRng) -> anyhow::Result<u64> {
+        match &self.op {
+            FloorOp::Sync => self.sync(seq, 1, true).await,
+            FloorOp::Batch(size) => self.sync(seq * size, *size, false).await,
+            FloorOp::GetById(ids) => {
+                let id = ids[rng.random_range(0..ids.len())];
+                self.get_by_id(id).await
+            }
+            FloorOp::List(after) => self.list(*after).await,
+            FloorOp::Mixed(mix, ids) => match mix.pick(rng) {
+                MixPick::GetById => {
+                    let id = ids[rng.random_range(0..ids.len())];
+                    self.get_by_id(id).await
+                }
+                MixPick::ListFirstPage => self.list(None).await,
+                MixPick::SyncSingle => self.sync(seq, 1, true).await,
+            },
+        }
+    }
+}
+
+/// One storage-floor worker.
+pub struct FloorCaller {
+    floor: Arc<Floor>,
+    rng: SmallRng,
+}
+
+pub fn floor_callers(floor: Arc<Floor>, concurrency: usize) -> Vec<FloorCaller> {
+    (0..concurrency)
+        .map(|w| FloorCaller {
+            floor: floor.clone(),
+            rng: SmallRng::seed_from_u64(0xF100_0000 + w as u64),
+        })
+        .collect()
+}
+
+impl Caller for FloorCaller {
+    async fn call(&mut self, seq: u64) -> Result<u64, CallError> {
+        self.floor
+            .call(seq, &mut self.rng)
+            .await
+            .map_err(|e| CallError {
+                message: format!("storage floor: {e:#}"),
+                broken: false,
+            })
+    }
+
+    fn reset(&mut self) {}
+}

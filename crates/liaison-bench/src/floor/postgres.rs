@@ -1,0 +1,359 @@
+//! The storage floor on PostgreSQL: sqlx, as Liaison's backend, with its statement shapes
+//! (`= ANY($n)` for lists of ids).
+
+use super::*;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+type Ts = DateTime<Utc>;
+
+async fn event(
+    c: &mut PgConnection,
+    org: Uuid,
+    entity: &str,
+    id: Uuid,
+    after: String,
+    now: &Ts,
+) -> sqlx::Result<()> {
+    sqlx::query(INSERT_EVENT)
+        .bind(Uuid::now_v7())
+        .bind(org)
+        .bind(entity)
+        .bind(id)
+        .bind("created")
+        .bind(after)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+async fn ensure_record(
+    c: &mut PgConnection,
+    f: &FloorIds,
+    kind: &str,
+    ext: &str,
+    data: &str,
+    now: &Ts,
+) -> sqlx::Result<Uuid> {
+    let found: Option<Uuid> = sqlx::query_scalar(FIND_RECORD)
+        .bind(f.org)
+        .bind(f.connection)
+        .bind(kind)
+        .bind(ext)
+        .fetch_optional(&mut *c)
+        .await?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let id = Uuid::now_v7();
+    sqlx::query(INSERT_RECORD)
+        .bind(id)
+        .bind(f.org)
+        .bind(f.connection)
+        .bind(kind)
+        .bind(ext)
+        .bind(None::<Uuid>)
+        .bind(None::<Uuid>)
+        .bind(None::<Uuid>)
+        .bind(None::<Uuid>)
+        .bind(now)
+        .bind(None::<Ts>)
+        .bind(now)
+        .bind(now)
+        .bind(data)
+        .execute(&mut *c)
+        .await?;
+    event(
+        c,
+        f.org,
+        kind,
+        id,
+        event_after(id, f.org, kind, ext, now, data),
+        now,
+    )
+    .await?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn upsert_record(
+    c: &mut PgConnection,
+    f: &FloorIds,
+    kind: &str,
+    ext: &str,
+    refs: (Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>),
+    sort_at: &Ts,
+    remote_updated_at: Option<&Ts>,
+    data: &str,
+    now: &Ts,
+) -> sqlx::Result<Uuid> {
+    let id: Uuid = sqlx::query_scalar(UPSERT_RECORD)
+        .bind(Uuid::now_v7())
+        .bind(f.org)
+        .bind(f.connection)
+        .bind(kind)
+        .bind(ext)
+        .bind(refs.0)
+        .bind(refs.1)
+        .bind(refs.2)
+        .bind(refs.3)
+        .bind(sort_at)
+        .bind(remote_updated_at)
+        .bind(now)
+        .bind(now)
+        .bind(data)
+        .fetch_one(&mut *c)
+        .await?;
+    event(
+        c,
+        f.org,
+        kind,
+        id,
+        event_after(id, f.org, kind, ext, now, data),
+        now,
+    )
+    .await?;
+    Ok(id)
+}
+
+pub(super) async fn nested(
+    c: &mut PgConnection,
+    f: &FloorIds,
+    s: &Shape,
+    now: &Ts,
+) -> sqlx::Result<(Uuid, Option<Uuid>, Uuid, Uuid)> {
+    let account = ensure_record(c, f, "account", &s.account_ext, &s.account_data, now).await?;
+    let contact = match &s.contact {
+        Some((ext, data)) => Some(ensure_record(c, f, "contact", ext, data, now).await?),
+        None => None,
+    };
+    let found: Option<Uuid> = sqlx::query_scalar(FIND_TYPE)
+        .bind(f.org)
+        .bind(f.connection)
+        .bind(s.type_ext)
+        .fetch_optional(&mut *c)
+        .await?;
+    let etype = match found {
+        Some(id) => id,
+        None => {
+            let id = Uuid::now_v7();
+            sqlx::query(INSERT_TYPE)
+                .bind(id)
+                .bind(f.org)
+                .bind(f.connection)
+                .bind(s.type_ext)
+                .bind(s.type_name)
+                .bind(s.activity_type)
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+            id
+        }
+    };
+    let found: Option<Uuid> = sqlx::query_scalar(FIND_CRM_USER)
+        .bind(f.org)
+        .bind(f.connection)
+        .bind(&s.rep_ext)
+        .fetch_optional(&mut *c)
+        .await?;
+    let rep = match found {
+        Some(id) => id,
+        None => {
+            let id = Uuid::now_v7();
+            sqlx::query(INSERT_CRM_USER)
+                .bind(id)
+                .bind(f.org)
+                .bind(f.connection)
+                .bind(&s.rep_ext)
+                .bind(&s.rep_email)
+                .bind(&s.rep_name)
+                .bind(s.rep_email.to_lowercase())
+                .bind(s.rep_name.to_lowercase())
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+            id
+        }
+    };
+    Ok((account, contact, etype, rep))
+}
+
+pub(super) async fn sync_one(
+    c: &mut PgConnection,
+    f: &FloorIds,
+    w: &WriteRow<'_>,
+) -> sqlx::Result<()> {
+    let s = w.shape;
+    let now = &w.now;
+    let (account, contact, etype, rep) = nested(c, f, s, now).await?;
+    let opportunity = upsert_record(
+        c,
+        f,
+        "opportunity",
+        &w.opportunity_ext,
+        (Some(account), contact, None, None),
+        now,
+        None,
+        &s.opportunity_data,
+        now,
+    )
+    .await?;
+    let engagement = upsert_record(
+        c,
+        f,
+        "engagement",
+        &w.engagement_ext,
+        (Some(account), contact, Some(opportunity), Some(etype)),
+        &s.start,
+        Some(&s.remote_updated_at),
+        &s.engagement_data,
+        now,
+    )
+    .await?;
+    let participant = Uuid::now_v7();
+    let inserted = sqlx::query(INSERT_PARTICIPANT)
+        .bind(participant)
+        .bind(f.org)
+        .bind(f.connection)
+        .bind(engagement)
+        .bind(rep)
+        .bind(&s.rep_name)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    if inserted.rows_affected() > 0 {
+        event(
+            c,
+            f.org,
+            "participant",
+            participant,
+            participant_after(participant, engagement, rep, &s.rep_name),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn record(r: &PgRow) -> sqlx::Result<Decoded> {
+    let id: Uuid = r.try_get(0)?;
+    touch!(r.try_get, 1: Uuid, 2: Uuid, 3: String, 4: String);
+    let account: Option<Uuid> = r.try_get(5)?;
+    touch!(r.try_get, 6: Option<Uuid>, 7: Option<Uuid>, 8: Option<Uuid>, 9: Option<Uuid>);
+    let etype: Option<Uuid> = r.try_get(10)?;
+    touch!(
+        r.try_get,
+        11: Option<String>, 12: Ts, 13: Option<Ts>, 14: Option<Ts>, 15: Option<Uuid>, 16: Ts,
+        17: Ts,
+    );
+    let data: String = r.try_get(18)?;
+    Ok((id, account, etype, data.len()))
+}
+
+async fn around(c: &mut PgConnection, org: Uuid, engagements: &[Decoded]) -> sqlx::Result<u64> {
+    let mut bytes = engagements.iter().map(|e| e.3 as u64).sum::<u64>();
+    let accounts = distinct(engagements.iter().filter_map(|e| e.1));
+    if !accounts.is_empty() {
+        let sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = ANY($1) AND org_id = $2");
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&accounts)
+            .bind(org)
+            .fetch_all(&mut *c)
+            .await?
+        {
+            bytes += record(&row)?.3 as u64;
+        }
+    }
+    let types = distinct(engagements.iter().filter_map(|e| e.2));
+    if !types.is_empty() {
+        let sql =
+            format!("SELECT {TYPE_COLS} FROM engagement_types WHERE id = ANY($1) AND org_id = $2");
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&types)
+            .bind(org)
+            .fetch_all(&mut *c)
+            .await?
+        {
+            touch!(
+                r.try_get,
+                0: Uuid, 1: Uuid, 2: Uuid, 3: Option<String>, 4: String, 5: String, 6: Ts,
+                7: Ts,
+            );
+        }
+    }
+    let parents: Vec<Uuid> = engagements.iter().map(|e| e.0).collect();
+    let sql = format!(
+        "SELECT {PARTICIPANT_COLS} FROM participants WHERE org_id = $1 \
+         AND deleted_at IS NULL AND parent_id = ANY($2) ORDER BY id"
+    );
+    let mut reps = Vec::new();
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org)
+        .bind(&parents)
+        .fetch_all(&mut *c)
+        .await?
+    {
+        touch!(r.try_get, 0: Uuid, 1: Uuid, 2: Uuid, 3: String, 4: Uuid);
+        reps.push(r.try_get::<Uuid, _>(5)?);
+        touch!(r.try_get, 6: Option<String>, 7: Option<f64>, 8: Option<Ts>, 9: Ts, 10: Ts);
+    }
+    let reps = distinct(reps.into_iter());
+    if !reps.is_empty() {
+        let sql =
+            format!("SELECT {CRM_USER_COLS} FROM crm_users WHERE id = ANY($1) AND org_id = $2");
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&reps)
+            .bind(org)
+            .fetch_all(&mut *c)
+            .await?
+        {
+            touch!(
+                r.try_get,
+                0: Uuid, 1: Uuid, 2: Uuid, 3: String, 4: Option<String>, 5: Option<String>,
+                6: Option<Uuid>, 7: Ts, 8: Ts,
+            );
+        }
+    }
+    Ok(bytes)
+}
+
+pub(super) async fn get_by_id(c: &mut PgConnection, org: Uuid, id: Uuid) -> sqlx::Result<u64> {
+    let sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = $1 AND org_id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(org)
+        .fetch_one(&mut *c)
+        .await?;
+    let e = record(&row)?;
+    around(c, org, &[e]).await
+}
+
+pub(super) async fn list(
+    c: &mut PgConnection,
+    org: Uuid,
+    after: Option<Uuid>,
+) -> sqlx::Result<u64> {
+    let mut sql = format!(
+        "SELECT {RECORD_COLS} FROM records WHERE org_id = $1 AND kind = 'engagement' \
+         AND deleted_at IS NULL AND merged_into IS NULL"
+    );
+    if after.is_some() {
+        sql.push_str(" AND id > $2");
+    }
+    sql.push_str(" ORDER BY id ASC LIMIT 101");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org);
+    if let Some(a) = after {
+        q = q.bind(a);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    let page: Vec<Decoded> = rows
+        .iter()
+        .take(100)
+        .map(record)
+        .collect::<sqlx::Result<_>>()?;
+    if page.is_empty() {
+        return Ok(0);
+    }
+    around(c, org, &page).await
+}
