@@ -2,6 +2,7 @@
 //! `Store`. Faces call it with parsed inputs and an authenticated `Caller`; it owns the rules.
 
 mod auth;
+mod keys;
 mod participants;
 mod reads;
 mod records;

@@ -125,11 +125,13 @@ impl<T: StoreTx> Unit<'_, T> {
     }
 
     /// Applies a sync's rep list to one parent: named reps are added or updated, a rep with
-    /// `deletedAt` is removed, `null` removes every rep.
+    /// `deletedAt` is removed, `null` removes every rep. `created` says the parent was created
+    /// by this unit, so it has no participants yet and none need looking up.
     pub async fn set_participants(
         &mut self,
         parent_kind: ParentKind,
         parent: RecordId,
+        created: bool,
         reps: Patch<Vec<ParticipantIn>>,
     ) -> Result<()> {
         match reps {
@@ -152,11 +154,14 @@ impl<T: StoreTx> Unit<'_, T> {
                     let crm = self
                         .upsert_crm_user(&rep.external_id, rep.email, rep.name.clone())
                         .await?;
-                    let old = self
-                        .tx
-                        .find_participant(self.org, parent, crm.id)
-                        .await
-                        .map_err(store_error)?;
+                    let old = if created {
+                        None
+                    } else {
+                        self.tx
+                            .find_participant(self.org, parent, crm.id)
+                            .await
+                            .map_err(store_error)?
+                    };
                     let mut new = old.clone().unwrap_or_else(|| Participant {
                         id: ParticipantId::new(),
                         org: self.org,

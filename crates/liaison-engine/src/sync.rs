@@ -2,6 +2,7 @@
 //! (accounts, contacts, leads, engagement types, reps), merges, soft deletes and the
 //! reconciliation of engagements removed upstream.
 
+use crate::keys::Keys;
 use crate::records::{Unit, load};
 use crate::views::{EngagementView, OpportunityView};
 use crate::{Caller, Engine, in_write_tx, store_error};
@@ -301,7 +302,7 @@ impl<T: StoreTx> Unit<'_, T> {
             }
         }
         let rec = self.save(old.as_ref(), rec).await?;
-        self.set_participants(ParentKind::Opportunity, rec.id, input.users)
+        self.set_participants(ParentKind::Opportunity, rec.id, old.is_none(), input.users)
             .await?;
         Ok(rec)
     }
@@ -373,7 +374,7 @@ impl<T: StoreTx> Unit<'_, T> {
             Patch::Absent => {}
         }
         let rec = self.save(old.as_ref(), rec).await?;
-        self.set_participants(ParentKind::Engagement, rec.id, input.users)
+        self.set_participants(ParentKind::Engagement, rec.id, old.is_none(), input.users)
             .await?;
         Ok(rec)
     }
@@ -389,6 +390,9 @@ pub(crate) trait Syncable: Clone + Send + Sync + 'static {
         unit: &mut Unit<'_, T>,
     ) -> impl Future<Output = Result<Record<Self::Entity>>> + Send;
 
+    /// Adds the write keys of everything the upsert may write.
+    fn keys(&self, keys: &mut Keys);
+
     fn views<T: StoreTx>(
         tx: &mut T,
         org: OrgId,
@@ -402,6 +406,10 @@ impl Syncable for EngagementIn {
 
     async fn upsert<T: StoreTx>(self, unit: &mut Unit<'_, T>) -> Result<Record<Engagement>> {
         unit.upsert_engagement(self).await
+    }
+
+    fn keys(&self, keys: &mut Keys) {
+        keys.engagement(self)
     }
 
     async fn views<T: StoreTx>(
@@ -421,6 +429,10 @@ impl Syncable for OpportunityIn {
         unit.upsert_opportunity(self, None).await
     }
 
+    fn keys(&self, keys: &mut Keys) {
+        keys.opportunity(self)
+    }
+
     async fn views<T: StoreTx>(
         tx: &mut T,
         org: OrgId,
@@ -428,6 +440,18 @@ impl Syncable for OpportunityIn {
     ) -> Result<Vec<OpportunityView>> {
         crate::views::opportunity_views(tx, org, records).await
     }
+}
+
+/// The write keys of `inputs`, to take before the first write.
+fn write_keys<'a, I: Syncable>(
+    caller: &Caller,
+    inputs: impl IntoIterator<Item = &'a I>,
+) -> Vec<i64> {
+    let mut keys = Keys::new(caller.org, caller.connection);
+    for input in inputs {
+        input.keys(&mut keys);
+    }
+    keys.into_sorted()
 }
 
 impl<S: Store> Engine<S> {
@@ -476,7 +500,9 @@ impl<S: Store> Engine<S> {
         input: I,
     ) -> Result<I::View> {
         caller.require(scope)?;
+        let keys = write_keys(caller, [&input]);
         in_write_tx!(self, tx => async {
+            tx.lock_keys(&keys).await.map_err(store_error)?;
             let mut unit = self.unit(&mut tx, caller, time::now());
             let rec = input.clone().upsert(&mut unit).await?;
             let mut views = I::views(unit.tx, caller.org, vec![rec]).await?;
@@ -495,7 +521,9 @@ impl<S: Store> Engine<S> {
         items: Vec<std::result::Result<I, Issues>>,
     ) -> Result<Vec<Result<I::View>>> {
         caller.require(scope)?;
+        let keys = write_keys(caller, items.iter().filter_map(|i| i.as_ref().ok()));
         let together = in_write_tx!(self, tx => async {
+            tx.lock_keys(&keys).await.map_err(store_error)?;
             let mut unit = self.unit(&mut tx, caller, time::now());
             let mut out = Vec::with_capacity(items.len());
             for item in &items {

@@ -120,7 +120,11 @@ impl Store for PgStore {
     type Tx = PgTx;
 
     async fn begin(&self) -> Result<PgTx> {
-        Ok(PgTx::Write(self.pool.begin().await.map_err(db)?))
+        Ok(PgTx {
+            tx: self.pool.begin().await.map_err(db)?,
+            write: true,
+            events: Vec::new(),
+        })
     }
 
     async fn read(&self) -> Result<PgTx> {
@@ -131,7 +135,11 @@ impl Store for PgStore {
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await
             .map_err(db)?;
-        Ok(PgTx::Read(tx))
+        Ok(PgTx {
+            tx,
+            write: false,
+            events: Vec::new(),
+        })
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -147,50 +155,116 @@ impl Store for PgStore {
     }
 }
 
-pub enum PgTx {
-    /// READ COMMITTED; the reads an upsert decides on lock their row.
-    Write(Transaction<'static, Postgres>),
-    /// A read-only REPEATABLE READ transaction: one snapshot, never blocking anyone.
-    Read(Transaction<'static, Postgres>),
+pub struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    /// A write transaction (READ COMMITTED; the reads an upsert decides on lock their row), or
+    /// a read-only REPEATABLE READ one (one snapshot, never blocking anyone).
+    write: bool,
+    /// Events appended in this transaction, not yet written: they are numbered and inserted
+    /// together at commit (see `write_events`).
+    events: Vec<Event>,
 }
 
 impl PgTx {
     fn c(&mut self) -> &mut PgConnection {
-        match self {
-            PgTx::Write(tx) => tx,
-            PgTx::Read(conn) => conn,
-        }
+        &mut self.tx
     }
 
     /// Under READ COMMITTED two upserts of one record would both read the old row and the
     /// later commit would silently undo the earlier; locking what they read makes the second
     /// wait and then see the first's result.
     fn lock(&self) -> &'static str {
-        match self {
-            PgTx::Write(_) => " FOR UPDATE",
-            PgTx::Read(_) => "",
-        }
+        if self.write { " FOR UPDATE" } else { "" }
     }
 
     /// Runs an update that a unique constraint may refuse. Updates cannot say `DO NOTHING`,
     /// so a savepoint keeps a refusal from aborting the surrounding transaction.
     async fn guarded(&mut self, q: Query<'_, Postgres, PgArguments>) -> Result<PgQueryResult> {
-        match self {
-            PgTx::Read(tx) => q.execute(&mut **tx).await.map_err(db),
-            PgTx::Write(tx) => {
-                let mut savepoint = tx.begin().await.map_err(db)?;
-                match q.execute(&mut *savepoint).await {
-                    Ok(done) => {
-                        savepoint.commit().await.map_err(db)?;
-                        Ok(done)
-                    }
-                    Err(e) => {
-                        savepoint.rollback().await.map_err(db)?;
-                        Err(db(e))
-                    }
-                }
+        if !self.write {
+            return q.execute(&mut *self.tx).await.map_err(db);
+        }
+        let mut savepoint = self.tx.begin().await.map_err(db)?;
+        match q.execute(&mut *savepoint).await {
+            Ok(done) => {
+                savepoint.commit().await.map_err(db)?;
+                Ok(done)
+            }
+            Err(e) => {
+                savepoint.rollback().await.map_err(db)?;
+                Err(db(e))
             }
         }
+    }
+
+    /// Numbers and inserts the events appended in this transaction, in append order, in one
+    /// statement. Readers page the outbox by `seq` and must never see N+1 before N is
+    /// visible, so `seq` has to follow commit order: each org's advisory lock is taken first
+    /// and held until the commit completes, so no other transaction draws numbers for that
+    /// org between these and the commit. (Class 0x4c49, 'LI', keeps the lock apart from other
+    /// advisory lock users; two orgs whose hashes collide only serialise their commits.)
+    async fn write_events(&mut self) -> Result<()> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let events = std::mem::take(&mut self.events);
+        let mut orgs: Vec<Uuid> = events.iter().map(|e| e.org.uuid()).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        // Locks in one order (by key), so two transactions writing the same orgs cannot
+        // deadlock on them.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(19529, k) FROM \
+             (SELECT DISTINCT hashtext(o::text) AS k FROM unnest($1::uuid[]) AS o ORDER BY k) AS l",
+        )
+        .bind(&orgs)
+        .execute(self.c())
+        .await
+        .map_err(db)?;
+        let mut ids = Vec::with_capacity(events.len());
+        let mut org_ids = Vec::with_capacity(events.len());
+        let mut entities = Vec::with_capacity(events.len());
+        let mut entity_ids = Vec::with_capacity(events.len());
+        let mut actions = Vec::with_capacity(events.len());
+        let mut befores = Vec::with_capacity(events.len());
+        let mut afters = Vec::with_capacity(events.len());
+        let mut ats = Vec::with_capacity(events.len());
+        for e in events {
+            ids.push(e.id.uuid());
+            org_ids.push(e.org.uuid());
+            entities.push(e.entity);
+            entity_ids.push(e.entity_id);
+            actions.push(e.action.as_str());
+            befores.push(e.before);
+            afters.push(e.after);
+            ats.push(e.at);
+        }
+        // The sort keeps the subquery from being flattened, so `nextval` runs row by row in
+        // append order.
+        let done = sqlx::query(
+            "INSERT INTO events (seq, id, org_id, entity, entity_id, action, before, after, at) \
+             SELECT nextval('events_seq'), id, org_id, entity, entity_id, action, before, after, \
+             at FROM (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], \
+             $5::text[], $6::text[], $7::text[], $8::timestamptz[]) WITH ORDINALITY \
+             AS e (id, org_id, entity, entity_id, action, before, after, at, n) ORDER BY n) AS e \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&ids)
+        .bind(&org_ids)
+        .bind(&entities)
+        .bind(&entity_ids)
+        .bind(&actions)
+        .bind(&befores)
+        .bind(&afters)
+        .bind(&ats)
+        .execute(self.c())
+        .await
+        .map_err(db)?;
+        if done.rows_affected() != ids.len() as u64 {
+            return Err(StoreError::Conflict(
+                "events: a row with this key already exists".into(),
+            ));
+        }
+        Ok(())
     }
 
     async fn optional<T>(
@@ -240,10 +314,26 @@ fn uuids<T: Copy + Into<Uuid>>(ids: &[T]) -> Vec<Uuid> {
 }
 
 impl StoreTx for PgTx {
-    async fn commit(self) -> Result<()> {
-        match self {
-            PgTx::Write(tx) | PgTx::Read(tx) => tx.commit().await.map_err(db),
+    async fn lock_keys(&mut self, keys: &[i64]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
         }
+        // The sort keeps the subquery whole, so the locks are taken in key order. The
+        // one-bigint form of advisory locks never collides with the outbox's two-int form.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(k) FROM \
+             (SELECT DISTINCT k FROM unnest($1::bigint[]) AS k ORDER BY k) AS l",
+        )
+        .bind(keys)
+        .execute(self.c())
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        self.write_events().await?;
+        self.tx.commit().await.map_err(db)
     }
 
     async fn get_record(&mut self, org: OrgId, id: RecordId) -> Result<Option<RecordRow>> {
@@ -302,12 +392,39 @@ impl StoreTx for PgTx {
     }
 
     async fn update_record(&mut self, r: &RecordRow) -> Result<()> {
+        // The only unique key an update can break is the identity. Checking it in the same
+        // statement spares a savepoint round trip per update; a key taken by a transaction
+        // still uncommitted is the one case left to the constraint.
         let sql = "UPDATE records SET org_id = $2, connection_id = $3, kind = $4, \
             external_id = $5, account_id = $6, contact_id = $7, lead_id = $8, \
             opportunity_id = $9, owner_id = $10, engagement_type_id = $11, recording_id = $12, \
             sort_at = $13, remote_updated_at = $14, deleted_at = $15, merged_into = $16, \
-            created_at = $17, updated_at = $18, data = $19 WHERE id = $1";
-        self.guarded(bind_record(sqlx::query(sql), r)).await?;
+            created_at = $17, updated_at = $18, data = $19 WHERE id = $1 AND NOT EXISTS \
+            (SELECT 1 FROM records WHERE org_id = $2 AND connection_id = $3 AND kind = $4 \
+            AND external_id = $5 AND id <> $1)";
+        let done = bind_record(sqlx::query(sql), r)
+            .execute(self.c())
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            let taken: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM records WHERE org_id = $1 AND connection_id = $2 \
+                 AND kind = $3 AND external_id = $4 AND id <> $5)",
+            )
+            .bind(r.org.uuid())
+            .bind(r.connection.uuid())
+            .bind(r.kind.as_str())
+            .bind(r.external_id.as_str())
+            .bind(r.id.uuid())
+            .fetch_one(self.c())
+            .await
+            .map_err(db)?;
+            if taken {
+                return Err(StoreError::Conflict(
+                    "records: a row with this key already exists".into(),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -794,27 +911,17 @@ impl StoreTx for PgTx {
     }
 
     async fn append_event(&mut self, e: &Event) -> Result<()> {
-        // `seq` is left NULL: the deferred trigger in the migration numbers the row at commit.
-        let done = sqlx::query(
-            "INSERT INTO events (id, org_id, entity, entity_id, action, before, after, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-        )
-        .bind(e.id.uuid())
-        .bind(e.org.uuid())
-        .bind(e.entity.as_str())
-        .bind(e.entity_id)
-        .bind(e.action.as_str())
-        .bind(e.before.as_deref())
-        .bind(e.after.as_deref())
-        .bind(e.at)
-        .execute(self.c())
-        .await
-        .map_err(db)?;
-        inserted(done, "events")
+        if !self.write {
+            return Err(StoreError::Backend(
+                "append_event: a read session cannot write".into(),
+            ));
+        }
+        self.events.push(e.clone());
+        Ok(())
     }
 
     async fn list_events(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<Event>> {
-        // `seq > $2` also skips this transaction's own events, which are not numbered yet.
+        // This transaction's own events are written at commit, so they are not seen here.
         let sql = format!(
             "SELECT {EVENT_COLS} FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         );

@@ -347,6 +347,11 @@ fn matching_sql(cols: &str, table: &str) -> String {
 }
 
 impl StoreTx for SqliteTx {
+    async fn lock_keys(&mut self, _keys: &[i64]) -> Result<()> {
+        // One write transaction at a time: nobody else holds a lock to queue behind.
+        Ok(())
+    }
+
     async fn commit(self) -> Result<()> {
         // The session moves out of `self`; the reader (if any) returns to the pool on drop.
         let mut this = self;

@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
             uncommitted_writes_are_invisible_to_readers,
             concurrent_updates_of_one_record_serialise,
             concurrent_inserts_of_one_external_id_make_one_record,
+            locked_keys_make_writers_queue,
         );
     };
     (@each $with_store:path; $($test:ident),+ $(,)?) => {

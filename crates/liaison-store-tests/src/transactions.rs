@@ -310,3 +310,41 @@ pub async fn concurrent_inserts_of_one_external_id_make_one_record<S: Store>(sto
     };
     assert_eq!(tx.list_records(t.org, &q).await.unwrap().len(), 1);
 }
+
+/// A writer that takes a key another writer holds waits until that one ends; keys may come
+/// in any order and repeat.
+pub async fn locked_keys_make_writers_queue<S: Store>(store: &S) {
+    // Keys are global to the database: draw ones no other test uses.
+    let base = (uuid::Uuid::now_v7().as_u128() as i64) & !0xff;
+    let mut first = begin(store).await;
+    first
+        .lock_keys(&[base + 7, base + 3, base + 7, base + 42])
+        .await
+        .unwrap();
+    let second = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut tx = begin(&store).await;
+            tx.lock_keys(&[base + 42, base + 1]).await.unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !second.is_finished(),
+        "a writer went on while another held one of its keys"
+    );
+    first.commit().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .expect("the waiting writer goes on once the holder commits")
+        .unwrap();
+
+    // A writer rolled back releases its keys.
+    let mut a = begin(store).await;
+    a.lock_keys(&[base + 100]).await.unwrap();
+    drop(a);
+    let mut b = begin(store).await;
+    b.lock_keys(&[base + 100]).await.unwrap();
+    b.commit().await.unwrap();
+}

@@ -184,6 +184,13 @@ pub struct Event {
 pub trait StoreTx: Send {
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
 
+    /// Takes each key's exclusive lock until the transaction ends, smallest key first. A
+    /// writer that takes the keys of everything it is about to write before writing any of it
+    /// queues behind a writer holding one of them, where taking row locks as it goes could
+    /// deadlock with a writer that takes them in another order. A backend that runs one write
+    /// transaction at a time (SQLite) has nothing to do.
+    fn lock_keys(&mut self, keys: &[i64]) -> impl Future<Output = Result<()>> + Send;
+
     // Synced records.
     fn get_record(
         &mut self,
