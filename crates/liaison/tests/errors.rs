@@ -211,6 +211,8 @@ async fn oversized_bodies_are_413(s: &TestServer) {
         )
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // The unread rest of the body leaves the connection unusable; the client is told so.
+    assert_eq!(r.headers["connection"], "close");
     let items: Vec<Value> = (0..1001)
         .map(|i| json!({"externalId": format!("d{i}")}))
         .collect();

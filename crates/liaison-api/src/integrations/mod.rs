@@ -66,7 +66,18 @@ impl IntoResponse for ApiError {
                 )
             }
             Error::Forbidden(m) => (StatusCode::FORBIDDEN, json!({"error": m})),
-            Error::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, json!({"error": m})),
+            Error::PayloadTooLarge(m) => {
+                // The rest of an oversized body is never read, so the connection cannot carry
+                // another request: saying so keeps a client from reusing it and failing.
+                let mut r = (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    axum::Json(json!({"error": m})),
+                )
+                    .into_response();
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return r;
+            }
             Error::Unauthorized(m) => {
                 let mut r =
                     (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": m}))).into_response();
