@@ -6,7 +6,7 @@
 
 use crate::child::ServerChild;
 use crate::data::Generator;
-use crate::db::{Database, RawDb, Tenant, create_tenants};
+use crate::db::{Backend, Database, RawDb, Tenant, create_tenants};
 use crate::floor::{Floor, FloorOp, floor_callers};
 use crate::load::{Conn, Measurement, Plan, Req, drive, http_callers};
 use crate::loader::{LoadStats, LoaderKind, load_engine, load_http};
@@ -212,26 +212,25 @@ impl Session {
             self.backend()
         );
         let started = std::time::Instant::now();
-        match loader {
-            LoaderKind::Engine => {
-                self.stop_server().await?;
-                for (t, range) in plan {
-                    load_engine(
-                        &self.db.url,
-                        &t,
-                        self.generator,
-                        range,
-                        self.settings.batch_size,
-                    )
-                    .await?;
+        if loader == LoaderKind::Engine {
+            self.stop_server().await?;
+        } else {
+            self.start_server().await?;
+        }
+        for (t, range) in plan {
+            for chunk in analyze_points(self.db.backend, range) {
+                match loader {
+                    LoaderKind::Engine => {
+                        let size = self.settings.batch_size;
+                        load_engine(&self.db.url, &t, self.generator, chunk, size).await?;
+                    }
+                    LoaderKind::Http => {
+                        let addr = self.server()?.addr;
+                        let size = self.settings.batch_size;
+                        load_http(addr, &t, self.generator, chunk, size).await?;
+                    }
                 }
-            }
-            LoaderKind::Http => {
-                self.start_server().await?;
-                let addr = self.server()?.addr;
-                for (t, range) in plan {
-                    load_http(addr, &t, self.generator, range, self.settings.batch_size).await?;
-                }
+                self.raw.analyze().await?;
             }
         }
         let stats = LoadStats {
@@ -639,6 +638,28 @@ impl Drop for Session {
             rt.shutdown_background();
         }
     }
+}
+
+/// Splits a PostgreSQL load at the points where autovacuum would have refreshed the planner's
+/// statistics (the data doubling while small, then every 100,000 engagements), so that the
+/// bench can run ANALYZE there. SQLite loads go in one piece.
+fn analyze_points(backend: Backend, range: std::ops::Range<u64>) -> Vec<std::ops::Range<u64>> {
+    if backend != Backend::Postgres {
+        return vec![range];
+    }
+    let mut cuts: Vec<u64> = (10..17).map(|k| 1u64 << k).collect();
+    cuts.extend((1..=range.end / 100_000).map(|k| k * 100_000));
+    let mut out = Vec::new();
+    let mut start = range.start;
+    for cut in cuts
+        .into_iter()
+        .filter(|c| *c > range.start && *c < range.end)
+    {
+        out.push(start..cut);
+        start = cut;
+    }
+    out.push(start..range.end);
+    out
 }
 
 #[derive(serde::Deserialize)]

@@ -319,6 +319,17 @@ impl RawDb {
         }
     }
 
+    /// Refreshes PostgreSQL's planner statistics, as autovacuum would on a server where it is
+    /// on (the test server here runs with autovacuum off). Without statistics the plans sqlx
+    /// caches per connection may pick a wrong index for good; see BENCHMARKS.md. SQLite is left
+    /// as Liaison leaves it.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        if let RawDb::Postgres(pool) = self {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Whether the tenant holds engagement `external_id`.
     async fn has_engagement(&self, t: &Tenant, external_id: &str) -> anyhow::Result<bool> {
         Ok(match self {

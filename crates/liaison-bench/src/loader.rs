@@ -93,26 +93,43 @@ pub async fn load_engine(
     range: Range<u64>,
     batch: u64,
 ) -> anyhow::Result<LoadStats> {
+    // SQLite has one writer, so batches in flight together would only queue for it.
+    // PostgreSQL writes them side by side: each batch is a chain of round trips that leaves
+    // both the server and this process idle while the other works.
+    let in_flight = match liaison::Backend::of(url)? {
+        liaison::Backend::Sqlite => 1,
+        liaison::Backend::Postgres => 4,
+    };
     liaison::with_store!(url, |store| {
-        let engine = Engine::new(store).await?;
+        let engine = std::sync::Arc::new(Engine::new(store).await?);
         let caller = engine.authenticate(&tenant.token).await?;
-        let result = load_through(&engine, &caller, &tenant.name, generator, range, batch).await;
+        let result = load_through(
+            engine.clone(),
+            caller,
+            &tenant.name,
+            generator,
+            range,
+            batch,
+            in_flight,
+        )
+        .await;
         engine.store().close().await;
         result
     })
 }
 
-async fn load_through<S: Store>(
-    engine: &Engine<S>,
-    caller: &Caller,
+async fn load_through<S: Store + 'static>(
+    engine: std::sync::Arc<Engine<S>>,
+    caller: Caller,
     org: &str,
     generator: Generator,
     range: Range<u64>,
     batch: u64,
+    in_flight: usize,
 ) -> anyhow::Result<LoadStats> {
     type Batch = Vec<Result<EngagementIn, Issues>>;
     let total = range.end.saturating_sub(range.start);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Batch>(in_flight + 1);
     let producer = std::thread::spawn(move || {
         for b in batches(range, batch) {
             let items: Batch = b
@@ -124,18 +141,51 @@ async fn load_through<S: Store>(
         }
     });
     let started = Instant::now();
-    let mut progress = Progress::new(format!("{org} (engine)"), total);
-    let mut loaded = 0u64;
-    while let Some(items) = rx.recv().await {
-        let n = items.len() as u64;
-        let results = engine.sync_engagements(caller, items).await?;
-        if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
-            bail!("loading through the engine: an item failed: {e}");
-        }
-        loaded += n;
-        progress.add(n);
+    let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Progress::new(
+        format!("{org} (engine)"),
+        total,
+    )));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..in_flight {
+        let (engine, caller, rx, progress) =
+            (engine.clone(), caller.clone(), rx.clone(), progress.clone());
+        tasks.spawn(async move {
+            let mut loaded = 0u64;
+            loop {
+                let Some(items) = rx.lock().await.recv().await else {
+                    break;
+                };
+                let n = items.len() as u64;
+                let results = engine.sync_engagements(&caller, items).await?;
+                if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
+                    bail!("loading through the engine: an item failed: {e}");
+                }
+                loaded += n;
+                if let Ok(mut p) = progress.lock() {
+                    p.add(n);
+                }
+            }
+            Ok::<u64, anyhow::Error>(loaded)
+        });
     }
+    let mut loaded = 0;
+    let mut failure = None;
+    while let Some(done) = tasks.join_next().await {
+        match done.context("a loader task failed")? {
+            Ok(n) => loaded += n,
+            Err(e) => {
+                failure = failure.or(Some(e));
+                // The others stop at their next batch: the channel closes under them.
+                rx.lock().await.close();
+            }
+        }
+    }
+    drop(rx);
     let _ = producer.join();
+    if let Some(e) = failure {
+        return Err(e);
+    }
     Ok(LoadStats {
         engagements: loaded,
         elapsed: started.elapsed(),

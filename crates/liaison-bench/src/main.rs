@@ -77,6 +77,9 @@ enum Command {
         /// The size at which every scenario is measured.
         #[arg(long, default_value_t = 1_000_000)]
         main_size: u64,
+        /// The size at which every scenario is measured on PostgreSQL (default: --main-size).
+        #[arg(long)]
+        postgres_main_size: Option<u64>,
         /// How the data set is loaded.
         #[arg(long, value_enum, default_value_t = LoaderKind::Engine)]
         loader: LoaderKind,
@@ -314,7 +317,7 @@ fn main() -> anyhow::Result<()> {
         "cargo run --release -p liaison-bench -- {}",
         std::env::args().skip(1).collect::<Vec<_>>().join(" ")
     );
-    runtime.block_on(async move {
+    let run = async move {
         match cli.command {
             Command::Quick {
                 opts,
@@ -336,6 +339,7 @@ fn main() -> anyhow::Result<()> {
                 sizes,
                 postgres_sizes,
                 main_size,
+                postgres_main_size,
                 loader,
                 data_dir,
                 skip_sqlite,
@@ -348,6 +352,7 @@ fn main() -> anyhow::Result<()> {
                         sizes,
                         postgres_sizes,
                         main_size,
+                        postgres_main_size: postgres_main_size.unwrap_or(main_size),
                         loader,
                         data_dir,
                         out,
@@ -396,6 +401,14 @@ fn main() -> anyhow::Result<()> {
             Command::ServeLiaison { .. } | Command::ServeFloor { .. } => {
                 unreachable!("handled before the runtime starts")
             }
+        }
+    };
+    runtime.block_on(async move {
+        // SIGINT or SIGTERM drops the run, and with it every child server and every database
+        // it made.
+        tokio::select! {
+            result = run => result,
+            _ = liaison::shutdown_signal() => Err(anyhow::anyhow!("interrupted")),
         }
     })
 }

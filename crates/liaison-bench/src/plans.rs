@@ -122,6 +122,7 @@ pub struct FullOptions {
     pub sizes: Vec<u64>,
     pub postgres_sizes: Vec<u64>,
     pub main_size: u64,
+    pub postgres_main_size: u64,
     pub loader: LoaderKind,
     pub data_dir: Option<std::path::PathBuf>,
     pub out: std::path::PathBuf,
@@ -151,13 +152,17 @@ pub async fn full(settings: Settings, o: FullOptions) -> anyhow::Result<()> {
     let mut notes = Vec::new();
     let mut backends = Vec::new();
     if !o.skip_sqlite {
-        backends.push((Backend::Sqlite, o.sizes.clone()));
+        backends.push((Backend::Sqlite, o.sizes.clone(), o.main_size));
     }
     match &o.postgres_url {
-        Some(_) => backends.push((Backend::Postgres, o.postgres_sizes.clone())),
+        Some(_) => backends.push((
+            Backend::Postgres,
+            o.postgres_sizes.clone(),
+            o.postgres_main_size,
+        )),
         None => notes.push("PostgreSQL not run: no --postgres-url given.".to_owned()),
     }
-    for (backend, mut sizes) in backends {
+    for (backend, mut sizes, main_size) in backends {
         sizes.sort();
         sizes.dedup();
         let db = match (backend, &o.postgres_url) {
@@ -176,7 +181,7 @@ pub async fn full(settings: Settings, o: FullOptions) -> anyhow::Result<()> {
                     loader: o.loader,
                 });
             }
-            let is_main = size == o.main_size;
+            let is_main = size == main_size;
             let scenarios: Vec<Scenario> = if is_main {
                 Scenario::ALL.to_vec()
             } else {
