@@ -15,16 +15,21 @@ async fn event(
     after: String,
     now: &Ts,
 ) -> sqlx::Result<()> {
-    sqlx::query(INSERT_EVENT)
-        .bind(Uuid::now_v7())
-        .bind(org)
-        .bind(entity)
-        .bind(id)
-        .bind("created")
-        .bind(after)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
+    // Liaison numbers a transaction's events as it inserts them at commit; the floor draws
+    // from the same sequence.
+    sqlx::query(
+        "INSERT INTO events (seq, id, org_id, entity, entity_id, action, before, after, at) \
+         VALUES (nextval('events_seq'), $1, $2, $3, $4, $5, NULL, $6, $7)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(org)
+    .bind(entity)
+    .bind(id)
+    .bind("created")
+    .bind(after)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
     Ok(())
 }
 
