@@ -16,8 +16,10 @@ use liaison_domain::Issues;
 use liaison_domain::model::EngagementIn;
 use liaison_engine::{Caller, Engine};
 use liaison_store::Store;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How a data set reaches the database.
@@ -101,7 +103,7 @@ pub async fn load_engine(
         liaison::Backend::Postgres => 4,
     };
     liaison::with_store!(url, |store| {
-        let engine = std::sync::Arc::new(Engine::new(store).await?);
+        let engine = Arc::new(Engine::new(store).await?);
         let caller = engine.authenticate(&tenant.token).await?;
         let result = load_through(
             engine.clone(),
@@ -119,7 +121,7 @@ pub async fn load_engine(
 }
 
 async fn load_through<S: Store + 'static>(
-    engine: std::sync::Arc<Engine<S>>,
+    engine: Arc<Engine<S>>,
     caller: Caller,
     org: &str,
     generator: Generator,
@@ -140,27 +142,96 @@ async fn load_through<S: Store + 'static>(
             }
         }
     });
+    let progress = Progress::new(format!("{org} (engine)"), total);
+    let workers = vec![(); in_flight];
+    let loaded = share(rx, progress, workers, move |(), items: Batch| {
+        let (engine, caller) = (engine.clone(), caller.clone());
+        async move {
+            let n = items.len() as u64;
+            let results = engine.sync_engagements(&caller, items).await?;
+            if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
+                bail!("loading through the engine: an item failed: {e}");
+            }
+            Ok(((), n))
+        }
+    })
+    .await;
+    let _ = producer.join();
+    loaded
+}
+
+/// Loads engagements `range` for `tenant` through the API of the server at `addr`, with two
+/// batches in flight so that the server parses one while it writes the other.
+pub async fn load_http(
+    addr: SocketAddr,
+    tenant: &Tenant,
+    generator: Generator,
+    range: Range<u64>,
+    batch: u64,
+) -> anyhow::Result<LoadStats> {
+    const IN_FLIGHT: usize = 2;
+    let total = range.end.saturating_sub(range.start);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(IN_FLIGHT * 2);
+    let producer = std::thread::spawn(move || {
+        for b in batches(range, batch) {
+            let items: Vec<_> = b.map(|i| generator.engagement(i)).collect();
+            if tx
+                .blocking_send(Bytes::from(render::batch_json(&items)))
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let progress = Progress::new(format!("{} (http)", tenant.name), total);
+    let conns = (0..IN_FLIGHT)
+        .map(|_| Conn::new(addr, Some(&tenant.token)))
+        .collect();
+    let loaded = share(rx, progress, conns, |mut conn: Conn, body| async move {
+        let req = Req {
+            method: Method::PUT,
+            path: "/v1/integrations/sync/batch/engagements".into(),
+            body,
+        };
+        let answer = conn.expect_ok(&req).await?;
+        let n = check_batch_answer(&answer)?;
+        Ok((conn, n))
+    })
+    .await;
+    let _ = producer.join();
+    loaded
+}
+
+/// Hands the batches of `rx` to one worker per element of `workers`, each running `write`
+/// with its own state (a connection, say), until `rx` runs dry or a write fails. `write`
+/// answers how many engagements the batch held. On a failure the channel is closed, so the
+/// producer and the other workers stop at their next batch.
+async fn share<T, W, F, Fut>(
+    rx: tokio::sync::mpsc::Receiver<T>,
+    progress: Progress,
+    workers: Vec<W>,
+    write: F,
+) -> anyhow::Result<LoadStats>
+where
+    T: Send + 'static,
+    W: Send + 'static,
+    F: Fn(W, T) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = anyhow::Result<(W, u64)>> + Send + 'static,
+{
     let started = Instant::now();
-    let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
-    let progress = std::sync::Arc::new(std::sync::Mutex::new(Progress::new(
-        format!("{org} (engine)"),
-        total,
-    )));
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let progress = Arc::new(std::sync::Mutex::new(progress));
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..in_flight {
-        let (engine, caller, rx, progress) =
-            (engine.clone(), caller.clone(), rx.clone(), progress.clone());
+    for mut state in workers {
+        let (rx, progress, write) = (rx.clone(), progress.clone(), write.clone());
         tasks.spawn(async move {
             let mut loaded = 0u64;
             loop {
-                let Some(items) = rx.lock().await.recv().await else {
+                let Some(batch) = rx.lock().await.recv().await else {
                     break;
                 };
-                let n = items.len() as u64;
-                let results = engine.sync_engagements(&caller, items).await?;
-                if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
-                    bail!("loading through the engine: an item failed: {e}");
-                }
+                let (back, n) = write(state, batch).await?;
+                state = back;
                 loaded += n;
                 if let Ok(mut p) = progress.lock() {
                     p.add(n);
@@ -176,88 +247,10 @@ async fn load_through<S: Store + 'static>(
             Ok(n) => loaded += n,
             Err(e) => {
                 failure = failure.or(Some(e));
-                // The others stop at their next batch: the channel closes under them.
                 rx.lock().await.close();
             }
         }
     }
-    drop(rx);
-    let _ = producer.join();
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    Ok(LoadStats {
-        engagements: loaded,
-        elapsed: started.elapsed(),
-    })
-}
-
-/// Loads engagements `range` for `tenant` through the API of the server at `addr`, with two
-/// batches in flight so that the server parses one while it writes the other.
-pub async fn load_http(
-    addr: SocketAddr,
-    tenant: &Tenant,
-    generator: Generator,
-    range: Range<u64>,
-    batch: u64,
-) -> anyhow::Result<LoadStats> {
-    const IN_FLIGHT: usize = 2;
-    let total = range.end.saturating_sub(range.start);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(IN_FLIGHT * 2);
-    let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
-    let producer = std::thread::spawn(move || {
-        for b in batches(range, batch) {
-            let items: Vec<_> = b.map(|i| generator.engagement(i)).collect();
-            if tx
-                .blocking_send(Bytes::from(render::batch_json(&items)))
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
-    let started = Instant::now();
-    let progress = std::sync::Arc::new(std::sync::Mutex::new(Progress::new(
-        format!("{} (http)", tenant.name),
-        total,
-    )));
-    let mut tasks = Vec::new();
-    for _ in 0..IN_FLIGHT {
-        let rx = rx.clone();
-        let progress = progress.clone();
-        let mut conn = Conn::new(addr, Some(&tenant.token));
-        tasks.push(tokio::spawn(async move {
-            let mut loaded = 0u64;
-            loop {
-                let Some(body) = rx.lock().await.recv().await else {
-                    break;
-                };
-                let req = Req {
-                    method: Method::PUT,
-                    path: "/v1/integrations/sync/batch/engagements".into(),
-                    body,
-                };
-                let answer = conn.expect_ok(&req).await?;
-                let n = check_batch_answer(&answer)?;
-                loaded += n;
-                if let Ok(mut p) = progress.lock() {
-                    p.add(n);
-                }
-            }
-            Ok::<u64, anyhow::Error>(loaded)
-        }));
-    }
-    let mut loaded = 0;
-    let mut failure = None;
-    for t in tasks {
-        match t.await.context("a loader task failed")? {
-            Ok(n) => loaded += n,
-            Err(e) => failure = failure.or(Some(e)),
-        }
-    }
-    // A failed consumer drops its receiver share; the producer then stops on a closed channel.
-    drop(rx);
-    let _ = producer.join();
     if let Some(e) = failure {
         return Err(e);
     }
