@@ -108,12 +108,19 @@ fn db(e: sqlx::Error) -> StoreError {
 /// an error would abort the whole PostgreSQL transaction, where the contract (and SQLite)
 /// leave it usable. No row written means a unique key was already taken.
 fn inserted(done: PgQueryResult, table: &str) -> Result<()> {
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict(format!(
-            "{table}: a row with this key already exists"
-        )));
+    inserted_all(done, 1, table)
+}
+
+/// As `inserted`, for a statement inserting `rows` rows: any row not written was refused.
+fn inserted_all(done: PgQueryResult, rows: usize, table: &str) -> Result<()> {
+    if done.rows_affected() != rows as u64 {
+        return Err(key_taken(table));
     }
     Ok(())
+}
+
+fn key_taken(table: &str) -> StoreError {
+    StoreError::Conflict(format!("{table}: a row with this key already exists"))
 }
 
 impl Store for PgStore {
@@ -259,12 +266,29 @@ impl PgTx {
         .execute(self.c())
         .await
         .map_err(db)?;
-        if done.rows_affected() != ids.len() as u64 {
-            return Err(StoreError::Conflict(
-                "events: a row with this key already exists".into(),
-            ));
-        }
-        Ok(())
+        inserted_all(done, ids.len(), "events")
+    }
+
+    /// The rows of `table` in the org matching any of an external id, an email key and a
+    /// name key (CRM users and workspace users are linked on these), by id.
+    async fn matching<T>(
+        &mut self,
+        cols: &str,
+        table: &str,
+        org: OrgId,
+        (external_id, email_key, name_key): (Option<&str>, Option<&str>, Option<&str>),
+        decode: fn(&PgRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let sql = format!(
+            "SELECT {cols} FROM {table} WHERE org_id = $1 AND \
+             (external_id = $2 OR email_key = $3 OR name_key = $4) ORDER BY id"
+        );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.uuid())
+            .bind(external_id)
+            .bind(email_key)
+            .bind(name_key);
+        self.all(q, decode).await
     }
 
     async fn optional<T>(
@@ -420,9 +444,7 @@ impl StoreTx for PgTx {
             .await
             .map_err(db)?;
             if taken {
-                return Err(StoreError::Conflict(
-                    "records: a row with this key already exists".into(),
-                ));
+                return Err(key_taken("records"));
             }
         }
         Ok(())
@@ -705,16 +727,9 @@ impl StoreTx for PgTx {
         email_key: Option<&str>,
         name_key: Option<&str>,
     ) -> Result<Vec<CrmUser>> {
-        let sql = format!(
-            "SELECT {CRM_USER_COLS} FROM crm_users WHERE org_id = $1 AND \
-             (external_id = $2 OR email_key = $3 OR name_key = $4) ORDER BY id"
-        );
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(external_id)
-            .bind(email_key)
-            .bind(name_key);
-        self.all(q, crm_user).await
+        let keys = (external_id, email_key, name_key);
+        self.matching(CRM_USER_COLS, "crm_users", org, keys, crm_user)
+            .await
     }
 
     async fn get_user(&mut self, org: OrgId, id: UserId) -> Result<Option<WorkspaceUser>> {
@@ -792,16 +807,8 @@ impl StoreTx for PgTx {
         email_key: Option<&str>,
         name_key: Option<&str>,
     ) -> Result<Vec<WorkspaceUser>> {
-        let sql = format!(
-            "SELECT {USER_COLS} FROM users WHERE org_id = $1 AND \
-             (external_id = $2 OR email_key = $3 OR name_key = $4) ORDER BY id"
-        );
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org.uuid())
-            .bind(external_id)
-            .bind(email_key)
-            .bind(name_key);
-        self.all(q, user).await
+        let keys = (external_id, email_key, name_key);
+        self.matching(USER_COLS, "users", org, keys, user).await
     }
 
     async fn get_participant(
