@@ -33,6 +33,20 @@ async fn event(
     Ok(())
 }
 
+/// The `created` event of record `id`.
+async fn record_event(
+    c: &mut PgConnection,
+    f: &FloorIds,
+    kind: &str,
+    id: Uuid,
+    ext: &str,
+    data: &str,
+    now: &Ts,
+) -> sqlx::Result<()> {
+    let after = event_after(id, f.org, kind, ext, now, data);
+    event(c, f.org, kind, id, after, now).await
+}
+
 async fn ensure_record(
     c: &mut PgConnection,
     f: &FloorIds,
@@ -69,15 +83,7 @@ async fn ensure_record(
         .bind(data)
         .execute(&mut *c)
         .await?;
-    event(
-        c,
-        f.org,
-        kind,
-        id,
-        event_after(id, f.org, kind, ext, now, data),
-        now,
-    )
-    .await?;
+    record_event(c, f, kind, id, ext, data, now).await?;
     Ok(id)
 }
 
@@ -110,15 +116,7 @@ async fn upsert_record(
         .bind(data)
         .fetch_one(&mut *c)
         .await?;
-    event(
-        c,
-        f.org,
-        kind,
-        id,
-        event_after(id, f.org, kind, ext, now, data),
-        now,
-    )
-    .await?;
+    record_event(c, f, kind, id, ext, data, now).await?;
     Ok(id)
 }
 

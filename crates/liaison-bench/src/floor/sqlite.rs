@@ -28,6 +28,20 @@ fn event(
     Ok(())
 }
 
+/// The `created` event of record `id`.
+fn record_event(
+    c: &Connection,
+    f: &FloorIds,
+    kind: &str,
+    id: Uuid,
+    ext: &str,
+    data: &str,
+    now: &DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let after = event_after(id, f.org, kind, ext, now, data);
+    event(c, f.org, kind, id, &after, now)
+}
+
 /// `$n` placeholders (shared with PostgreSQL) become SQLite's `?n`.
 fn numbered(sql: &str) -> String {
     sql.replace('$', "?")
@@ -66,14 +80,7 @@ fn ensure_record(
             ts(now),
             data
         ])?;
-    event(
-        c,
-        f.org,
-        kind,
-        id,
-        &event_after(id, f.org, kind, ext, now, data),
-        now,
-    )?;
+    record_event(c, f, kind, id, ext, data, now)?;
     Ok(id)
 }
 
@@ -108,14 +115,7 @@ fn upsert_record(
         ],
         |r| r.get(0),
     )?;
-    event(
-        c,
-        f.org,
-        kind,
-        id,
-        &event_after(id, f.org, kind, ext, now, data),
-        now,
-    )?;
+    record_event(c, f, kind, id, ext, data, now)?;
     Ok(id)
 }
 
