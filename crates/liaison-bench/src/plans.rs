@@ -139,17 +139,96 @@ struct LoadRow {
     loader: LoaderKind,
 }
 
+/// The figures of a `full` run so far. The report is rewritten after every data-set size, so
+/// a run stopped part way keeps what it measured.
+struct FullReport {
+    started: Instant,
+    date: String,
+    rows: Vec<Row>,
+    open_rows: Vec<Row>,
+    depth_rows: Vec<DepthRow>,
+    loads: Vec<LoadRow>,
+    sizes_seen: Vec<(&'static str, u64, Option<u64>)>,
+    notes: Vec<String>,
+}
+
+impl FullReport {
+    fn new() -> FullReport {
+        FullReport {
+            started: Instant::now(),
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            rows: Vec::new(),
+            open_rows: Vec::new(),
+            depth_rows: Vec::new(),
+            loads: Vec::new(),
+            sizes_seen: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The report as Markdown; `finished` is false while the run goes on.
+    fn markdown(&self, settings: &Settings, command: &str, finished: bool) -> String {
+        let mut rows = self.rows.clone();
+        display_order(&mut rows);
+        let mut md = String::new();
+        if !finished {
+            md.push_str("**Partial report: the run had not finished when this was written.**\n\n");
+        }
+        let _ = writeln!(md, "Run on {}: {}.", self.date, procfs::machine());
+        let _ = writeln!(md, "Command: `{command}`");
+        let _ = writeln!(md, "Liaison: built from {}.", procfs::built_from());
+        let _ = writeln!(
+            md,
+            "Settings: {}s measured after {}s warm-up per scenario ({}s per floor), {} connections \
+             ({} for batches of {}), mix {}, seed {}, {} organization(s); total wall time {:.0} s.\n",
+            settings.duration.as_secs_f64(),
+            settings.warmup.as_secs_f64(),
+            settings.floor_duration.as_secs_f64(),
+            settings.concurrency,
+            settings.batch_concurrency,
+            settings.batch_size,
+            settings.mix,
+            settings.seed,
+            settings.orgs,
+            self.started.elapsed().as_secs_f64()
+        );
+        md.push_str("### Scenarios\n\n");
+        md.push_str(&report::table(&rows));
+        md.push_str("\n### Growth\n\n");
+        md.push_str(&report::growth_table(&rows, &self.sizes_seen));
+        md.push_str("\n### Page depth (GET /v1/integrations/engagements?limit=100&cursor=…)\n\n");
+        md.push_str(&report::depth_table(&self.depth_rows));
+        md.push_str("\n### Open loop at half the closed-loop throughput\n\n");
+        md.push_str(&report::table(&self.open_rows));
+        md.push_str("\n### Loading\n\n| backend | loader | from | to | engagements/s |\n");
+        md.push_str("|---|---|---:|---:|---:|\n");
+        for l in &self.loads {
+            let _ = writeln!(
+                md,
+                "| {} | {:?} | {} | {} | {} |",
+                l.backend,
+                l.loader,
+                count(l.from),
+                count(l.to),
+                thousands(l.rate)
+            );
+        }
+        md.push_str(
+            "\nCPU is in percent of one core over the measured window: the Liaison server child, \
+             this process (load generator; storage floor included when it runs), and everything \
+             else on the machine (on PostgreSQL that includes the PostgreSQL server itself).\n",
+        );
+        for n in &self.notes {
+            let _ = writeln!(md, "\n{n}");
+        }
+        md
+    }
+}
+
 /// Every figure of BENCHMARKS.md: per backend, the data set grown through `sizes`; reads at
 /// each size; every scenario, the page-depth series and open-loop latencies at the main size.
 pub async fn full(settings: Settings, o: FullOptions) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-    let mut rows = Vec::new();
-    let mut open_rows = Vec::new();
-    let mut depth_rows = Vec::new();
-    let mut loads = Vec::new();
-    let mut sizes_seen: Vec<(&'static str, u64, Option<u64>)> = Vec::new();
-    let mut notes = Vec::new();
+    let mut figures = FullReport::new();
     let mut backends = Vec::new();
     if !o.skip_sqlite {
         backends.push((Backend::Sqlite, o.sizes.clone(), o.main_size));
@@ -160,7 +239,9 @@ pub async fn full(settings: Settings, o: FullOptions) -> anyhow::Result<()> {
             o.postgres_sizes.clone(),
             o.postgres_main_size,
         )),
-        None => notes.push("PostgreSQL not run: no --postgres-url given.".to_owned()),
+        None => figures
+            .notes
+            .push("PostgreSQL not run: no --postgres-url given.".to_owned()),
     }
     for (backend, mut sizes, main_size) in backends {
         sizes.sort();
@@ -173,7 +254,7 @@ pub async fn full(settings: Settings, o: FullOptions) -> anyhow::Result<()> {
         for &size in &sizes {
             let before = session.raw.loaded(session.main()).await?;
             if let Some(stats) = session.load_to(size, o.loader).await? {
-                loads.push(LoadRow {
+                figures.loads.push(LoadRow {
                     backend: session.backend(),
                     from: before,
                     to: size,
@@ -212,70 +293,28 @@ pub async fn full(settings: Settings, o: FullOptions) -> anyhow::Result<()> {
                         _ => None,
                     });
                     if let Some(rate) = closed.filter(|r| *r > 1.0) {
-                        open_rows.push(session.measure_open(s, &fixture, rate / 2.0).await);
+                        figures
+                            .open_rows
+                            .push(session.measure_open(s, &fixture, rate / 2.0).await);
                     }
                 }
             }
-            rows.extend(r);
-            depth_rows.extend(d);
-            sizes_seen.push((session.backend(), size, session.size_bytes().await));
+            figures.rows.extend(r);
+            figures.depth_rows.extend(d);
+            figures
+                .sizes_seen
+                .push((session.backend(), size, session.size_bytes().await));
+            std::fs::write(&o.out, figures.markdown(&settings, &o.command, false))?;
+            eprintln!("partial report written to {}", o.out.display());
         }
         session.close().await?;
     }
-    display_order(&mut rows);
 
-    let mut md = String::new();
-    let _ = writeln!(md, "Run on {date}: {}.", procfs::machine());
-    let _ = writeln!(md, "Command: `{}`", o.command);
-    let _ = writeln!(md, "Liaison: built from {}.", procfs::built_from());
-    let _ = writeln!(
-        md,
-        "Settings: {}s measured after {}s warm-up per scenario ({}s per floor), {} connections \
-         ({} for batches of {}), mix {}, seed {}, {} organization(s); total wall time {:.0} s.\n",
-        settings.duration.as_secs_f64(),
-        settings.warmup.as_secs_f64(),
-        settings.floor_duration.as_secs_f64(),
-        settings.concurrency,
-        settings.batch_concurrency,
-        settings.batch_size,
-        settings.mix,
-        settings.seed,
-        settings.orgs,
-        started.elapsed().as_secs_f64()
-    );
-    md.push_str("### Scenarios\n\n");
-    md.push_str(&report::table(&rows));
-    md.push_str("\n### Growth\n\n");
-    md.push_str(&report::growth_table(&rows, &sizes_seen));
-    md.push_str("\n### Page depth (GET /v1/integrations/engagements?limit=100&cursor=…)\n\n");
-    md.push_str(&report::depth_table(&depth_rows));
-    md.push_str("\n### Open loop at half the closed-loop throughput\n\n");
-    md.push_str(&report::table(&open_rows));
-    md.push_str("\n### Loading\n\n| backend | loader | from | to | engagements/s |\n");
-    md.push_str("|---|---|---:|---:|---:|\n");
-    for l in &loads {
-        let _ = writeln!(
-            md,
-            "| {} | {:?} | {} | {} | {} |",
-            l.backend,
-            l.loader,
-            count(l.from),
-            count(l.to),
-            thousands(l.rate)
-        );
-    }
-    md.push_str(
-        "\nCPU is in percent of one core over the measured window: the Liaison server child, \
-         this process (load generator; storage floor included when it runs), and everything \
-         else on the machine (on PostgreSQL that includes the PostgreSQL server itself).\n",
-    );
-    for n in &notes {
-        let _ = writeln!(md, "\n{n}");
-    }
+    let md = figures.markdown(&settings, &o.command, true);
     println!("{md}");
     std::fs::write(&o.out, &md)?;
     eprintln!("written to {}", o.out.display());
-    let failures = report::failures(&rows);
+    let failures = report::failures(&figures.rows);
     if !failures.is_empty() {
         bail!(
             "{} scenario(s) failed: {}",
