@@ -217,16 +217,15 @@ impl Session {
         } else {
             self.start_server().await?;
         }
+        let size = self.settings.batch_size;
         for (t, range) in plan {
             for chunk in analyze_points(self.db.backend, range) {
                 match loader {
                     LoaderKind::Engine => {
-                        let size = self.settings.batch_size;
                         load_engine(&self.db.url, &t, self.generator, chunk, size).await?;
                     }
                     LoaderKind::Http => {
                         let addr = self.server()?.addr;
-                        let size = self.settings.batch_size;
                         load_http(addr, &t, self.generator, chunk, size).await?;
                     }
                 }

@@ -47,6 +47,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // The header, if any, an answer carries beside its body.
+        let mut extra = None;
         let (status, body) = match self.0 {
             Error::Invalid(issues) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -69,21 +71,12 @@ impl IntoResponse for ApiError {
             Error::PayloadTooLarge(m) => {
                 // The rest of an oversized body is never read, so the connection cannot carry
                 // another request: saying so keeps a client from reusing it and failing.
-                let mut r = (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    axum::Json(json!({"error": m})),
-                )
-                    .into_response();
-                r.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return r;
+                extra = Some((header::CONNECTION, "close"));
+                (StatusCode::PAYLOAD_TOO_LARGE, json!({"error": m}))
             }
             Error::Unauthorized(m) => {
-                let mut r =
-                    (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": m}))).into_response();
-                r.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                return r;
+                extra = Some((header::WWW_AUTHENTICATE, "Bearer"));
+                (StatusCode::UNAUTHORIZED, json!({"error": m}))
             }
             Error::Internal(cause) => {
                 // The span of the request carries its id; the client gets only that it failed.
@@ -94,7 +87,12 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (status, axum::Json(body)).into_response()
+        let mut r = (status, axum::Json(body)).into_response();
+        if let Some((name, value)) = extra {
+            r.headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+        }
+        r
     }
 }
 
