@@ -105,7 +105,40 @@ pub struct Record<T> {
     pub merged_into: Option<RecordId>,
     pub created_at: Instant,
     pub updated_at: Instant,
+    /// What lists filter, order and search on, derived from `data` on every save and stored
+    /// in columns of their own. Left out of events: it repeats `data`.
+    #[serde(skip)]
+    pub indexed: Indexed,
     pub data: T,
+}
+
+/// The fields of a record that lists filter, order and search on. Derived from the kind's own
+/// fields by `Entity::indexed`, so that no store reads them out of the stored JSON.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Indexed {
+    /// An engagement's subject; an account's, contact's or opportunity's name; a lead's full
+    /// name.
+    pub title: Option<String>,
+    pub start_time: Option<Instant>,
+    pub end_time: Option<Instant>,
+    pub direction: Option<Direction>,
+    pub is_private: bool,
+    pub remote_created_at: Option<Instant>,
+    /// Every contact of an opportunity, in its order.
+    pub contacts: Vec<RecordId>,
+}
+
+impl Indexed {
+    /// The title as searches compare it: lower-cased, so that a search ignores case the same
+    /// way on every backend.
+    pub fn title_key(&self) -> Option<String> {
+        self.title.as_deref().map(search_key)
+    }
+}
+
+/// The form in which a title and a search for it are compared.
+pub fn search_key(s: &str) -> String {
+    s.to_lowercase()
 }
 
 impl<T> Record<T> {
@@ -129,6 +162,7 @@ impl<T> Record<T> {
             merged_into: self.merged_into,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            indexed: self.indexed,
             data: f(self.data),
         }
     }
@@ -159,6 +193,31 @@ pub trait Entity:
     /// The instant lists sort by, when the kind has one of its own.
     fn sort_at(&self) -> Option<Instant> {
         None
+    }
+
+    /// The fields lists filter, order and search on.
+    fn indexed(&self) -> Indexed;
+}
+
+/// The columns of a stored record's data, read by its kind: what a migration fills in for
+/// rows written before those columns existed.
+pub fn indexed_of(kind: RecordKind, data: &str) -> serde_json::Result<Indexed> {
+    fn of<E: Entity>(data: &str) -> serde_json::Result<Indexed> {
+        serde_json::from_str::<E>(data).map(|e| e.indexed())
+    }
+    match kind {
+        RecordKind::Account => of::<Account>(data),
+        RecordKind::Contact => of::<Contact>(data),
+        RecordKind::Lead => of::<Lead>(data),
+        RecordKind::Opportunity => of::<Opportunity>(data),
+        RecordKind::Engagement => of::<Engagement>(data),
+    }
+}
+
+fn titled(title: &Option<String>) -> Indexed {
+    Indexed {
+        title: title.clone(),
+        ..Indexed::default()
     }
 }
 
@@ -210,6 +269,10 @@ pub struct Account {
 
 impl Entity for Account {
     const KIND: RecordKind = RecordKind::Account;
+
+    fn indexed(&self) -> Indexed {
+        titled(&self.name)
+    }
 }
 
 #[serde_with::skip_serializing_none]
@@ -223,6 +286,10 @@ pub struct Contact {
 
 impl Entity for Contact {
     const KIND: RecordKind = RecordKind::Contact;
+
+    fn indexed(&self) -> Indexed {
+        titled(&self.name)
+    }
 }
 
 #[serde_with::skip_serializing_none]
@@ -237,6 +304,26 @@ pub struct Lead {
 
 impl Entity for Lead {
     const KIND: RecordKind = RecordKind::Lead;
+
+    fn indexed(&self) -> Indexed {
+        titled(&self.full_name())
+    }
+}
+
+impl Lead {
+    /// First and last name, either alone when the other is missing or blank.
+    pub fn full_name(&self) -> Option<String> {
+        join_names(self.first_name.as_deref(), self.last_name.as_deref())
+    }
+}
+
+fn join_names(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let parts: Vec<&str> = [first, last]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 #[serde_with::skip_serializing_none]
@@ -257,6 +344,15 @@ pub struct Opportunity {
 
 impl Entity for Opportunity {
     const KIND: RecordKind = RecordKind::Opportunity;
+
+    fn indexed(&self) -> Indexed {
+        Indexed {
+            title: self.name.clone(),
+            remote_created_at: self.remote_created_at,
+            contacts: self.contact_ids.clone(),
+            ..Indexed::default()
+        }
+    }
 }
 
 #[serde_with::skip_serializing_none]
@@ -271,6 +367,10 @@ pub struct Engagement {
     pub start_time_localized: Option<String>,
     pub end_time: Option<Instant>,
     pub remote_created_at: Option<Instant>,
+    /// Seen only by callers with the private-engagement scopes. Written only when set, so
+    /// that the data of every engagement that never was private reads as it always did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_private: bool,
 }
 
 impl Entity for Engagement {
@@ -278,6 +378,18 @@ impl Entity for Engagement {
 
     fn sort_at(&self) -> Option<Instant> {
         self.start_time
+    }
+
+    fn indexed(&self) -> Indexed {
+        Indexed {
+            title: self.subject.clone(),
+            start_time: self.start_time,
+            end_time: self.end_time,
+            direction: self.direction,
+            is_private: self.is_private,
+            remote_created_at: self.remote_created_at,
+            contacts: Vec::new(),
+        }
     }
 }
 
@@ -336,12 +448,7 @@ pub struct WorkspaceUser {
 
 impl WorkspaceUser {
     pub fn full_name(&self) -> Option<String> {
-        let parts: Vec<&str> = [self.first_name.as_deref(), self.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.trim().is_empty())
-            .collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
+        join_names(self.first_name.as_deref(), self.last_name.as_deref())
     }
 }
 
@@ -519,6 +626,8 @@ pub struct EngagementIn {
     pub remote_created_at: Patch<Instant>,
     pub remote_updated_at: Patch<Instant>,
     pub deleted_at: Patch<Instant>,
+    /// Absent keeps the engagement's privacy; `null` makes it public.
+    pub is_private: Patch<bool>,
     /// An internal engagement type id that overrides `engagement_type`.
     pub engagement_type_id: Patch<String>,
     pub engagement_type: Patch<EngagementTypeIn>,
@@ -584,6 +693,7 @@ pub struct EngagementFields {
     pub start_time_localized: Patch<String>,
     pub end_time: Patch<Instant>,
     pub remote_created_at: Patch<Instant>,
+    pub is_private: Patch<bool>,
 }
 
 impl EngagementFields {
@@ -596,6 +706,11 @@ impl EngagementFields {
             .apply_to(&mut e.start_time_localized);
         self.end_time.apply_to(&mut e.end_time);
         self.remote_created_at.apply_to(&mut e.remote_created_at);
+        match self.is_private {
+            Patch::Absent => {}
+            Patch::Null => e.is_private = false,
+            Patch::Value(v) => e.is_private = v,
+        }
     }
 }
 

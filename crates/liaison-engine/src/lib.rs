@@ -11,7 +11,7 @@ mod users;
 mod views;
 
 pub use auth::{Caller, NewToken};
-pub use reads::{EngagementFilter, MAX_PAGE, Page, RecordRef};
+pub use reads::{Listing, MAX_PAGE, Page, RecordRef};
 pub use views::{EngagementView, OpportunityView, ParticipantView};
 
 use liaison_domain::cursor::CursorCodec;

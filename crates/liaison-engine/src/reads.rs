@@ -9,14 +9,47 @@ use liaison_domain::model::*;
 use liaison_domain::scope::Scope;
 use liaison_domain::*;
 use liaison_store::{
-    Key, Order, ParticipantQuery, RecordQuery, Store, StoreTx, UserEngagementQuery,
+    Field, Filter, Key, ParticipantQuery, RecordQuery, Seek, Side, Sort, SortKey, Store, StoreTx,
+    UserEngagementQuery, Value, sort_key,
 };
 
-/// One page of a list, and the cursor of the next one.
+/// One page of a list, and the cursors of the pages after and before it.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
+}
+
+/// A list of synced records as a face asks for it: filter groups (AND across, OR inside), a
+/// title search, an order, the cursor of the page wanted, and its size.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub groups: Vec<Vec<Filter>>,
+    pub search: Option<String>,
+    pub sort: Sort,
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+impl Default for Listing {
+    fn default() -> Self {
+        Listing {
+            groups: Vec::new(),
+            search: None,
+            sort: Sort::BY_ID,
+            cursor: None,
+            limit: 100,
+        }
+    }
+}
+
+impl Listing {
+    /// Adds a filter that must hold on its own.
+    pub fn and(mut self, filter: Filter) -> Self {
+        self.groups.push(vec![filter]);
+        self
+    }
 }
 
 /// How a path names a record: by Liaison's id or by the CRM's.
@@ -24,12 +57,6 @@ pub struct Page<T> {
 pub enum RecordRef {
     Internal(String),
     External(String),
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct EngagementFilter {
-    pub external_id: Option<String>,
-    pub recording_id: Option<String>,
 }
 
 /// The largest page any list serves.
@@ -68,7 +95,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// Turns `limit + 1` rows into a page of `limit` and, when the extra row was there, the
-    /// cursor that continues after the page's last row.
+    /// cursor that continues after the page's last row. For lists in id order only, without
+    /// cursors back.
     pub(crate) fn finish_page<T>(
         &self,
         mut items: Vec<T>,
@@ -82,7 +110,11 @@ impl<S: Store> Engine<S> {
             (true, Some(last)) => Some(self.encode_cursor(fingerprint, &key(last))),
             _ => None,
         };
-        Page { items, next_cursor }
+        Page {
+            items,
+            next_cursor,
+            prev_cursor: None,
+        }
     }
 
     /// Finds a live record of kind `E` by either kind of id; `NotFound` otherwise.
@@ -116,11 +148,9 @@ impl<S: Store> Engine<S> {
     pub async fn list_engagements(
         &self,
         caller: &Caller,
-        filter: &EngagementFilter,
-        cursor: Option<&str>,
-        limit: u32,
+        listing: &Listing,
     ) -> Result<Page<EngagementView>> {
-        self.list_views::<EngagementIn>(caller, Scope::EngagementsRead, filter, cursor, limit)
+        self.list_views::<EngagementIn>(caller, Scope::EngagementsRead, listing)
             .await
     }
 
@@ -138,64 +168,114 @@ impl<S: Store> Engine<S> {
         Ok(v.remove(0))
     }
 
-    /// A page of live records of a synced kind, in creation order. An `externalId` filter is
-    /// matched within the caller's connection, where external ids are unique.
+    /// A page of live records of a synced kind, as their views.
     async fn list_views<I: Syncable>(
         &self,
         caller: &Caller,
         scope: Scope,
-        filter: &EngagementFilter,
-        cursor: Option<&str>,
-        limit: u32,
+        listing: &Listing,
     ) -> Result<Page<I::View>> {
         caller.require(scope)?;
-        let kind = <I::Entity as Entity>::KIND;
-        let fingerprint = format!(
-            "{}|{}|{:?}|{:?}",
-            kind.as_str(),
-            caller.org,
-            filter.external_id,
-            filter.recording_id
-        );
-        let mut query = RecordQuery::new(kind);
-        query.after = self.decode_cursor(&fingerprint, cursor)?;
-        if filter.external_id.is_some() {
-            query.connection = Some(caller.connection);
-        }
-        query.external_id = filter.external_id.clone();
-        query.recording_id = filter.recording_id.clone();
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let (records, next_cursor) = self
-            .page::<I::Entity>(&mut tx, caller, query, limit, &fingerprint)
-            .await?;
-        let items = I::views(&mut tx, caller.org, records).await?;
-        Ok(Page { items, next_cursor })
+        let page = self.page::<I::Entity>(&mut tx, caller, listing).await?;
+        let items = I::views(&mut tx, caller.org, page.items).await?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+            prev_cursor: page.prev_cursor,
+        })
     }
 
-    /// Reads one page plus one row, to know whether another page follows.
+    /// One page of live records of kind `E`: `limit + 1` rows are read, to know whether
+    /// another page follows in the direction of travel. An `externalId` filter is matched
+    /// within the caller's connection, where external ids are unique.
     async fn page<E: Entity>(
         &self,
         tx: &mut S::Tx,
         caller: &Caller,
-        mut query: RecordQuery,
-        limit: u32,
-        fingerprint: &str,
-    ) -> Result<(Vec<Record<E>>, Option<String>)> {
-        let limit = limit.clamp(1, MAX_PAGE);
+        listing: &Listing,
+    ) -> Result<Page<Record<E>>> {
+        let kind = E::KIND;
+        let mut query = RecordQuery::new(kind);
+        query.groups = listing.groups.clone();
+        if query
+            .groups
+            .iter()
+            .flatten()
+            .any(|f| f.field() == Field::ExternalId)
+        {
+            query.groups.push(vec![
+                Filter::eq(Field::Connection, Value::Id(caller.connection.uuid()))
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+            ]);
+        }
+        query.search = listing.search.clone().filter(|s| !s.is_empty());
+        query.sort = listing.sort;
+        query
+            .check()
+            .map_err(|e| Error::BadRequest(e.to_string()))?;
+        // The cursor is bound to everything that decides which rows come in which order.
+        let fingerprint = format!(
+            "records|{}|{}|{:?}|{:?}|{:?}",
+            kind.as_str(),
+            caller.org,
+            query.groups,
+            query.search,
+            query.sort
+        );
+        let seek: Option<Seek> = match listing.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(
+                self.cursors
+                    .decode(&fingerprint, c)
+                    .map_err(|e| Error::BadRequest(format!("invalid cursor: {e}")))?,
+            ),
+        };
+        let limit = listing.limit.clamp(1, MAX_PAGE);
+        query.seek = seek.clone();
         query.limit = limit + 1;
         let rows = tx
             .list_records(caller.org, &query)
             .await
             .map_err(store_error)?;
-        let records = rows
+        let mut items = rows
             .into_iter()
             .map(decode)
             .collect::<Result<Vec<Record<E>>>>()?;
-        let page = self.finish_page(records, limit, fingerprint, |r| Key {
-            sort_at: r.sort_at,
-            id: r.id.uuid(),
-        });
-        Ok((page.items, page.next_cursor))
+        let more = items.len() > limit as usize;
+        let backwards = matches!(&seek, Some(s) if s.side == Side::Before);
+        if more {
+            // The extra row is the one farthest from where the page starts.
+            if backwards {
+                items.remove(0);
+            } else {
+                items.pop();
+            }
+        }
+        let cursor =
+            |side: Side, key: SortKey| self.cursors.encode(&fingerprint, &Seek { side, key });
+        let first = items.first().map(|r| sort_key(r, query.sort.field));
+        let last = items.last().map(|r| sort_key(r, query.sort.field));
+        // An empty page past a key still leads back to it.
+        let anchor = seek.map(|s| s.key);
+        let (next_cursor, prev_cursor) = if backwards {
+            (
+                last.or(anchor).map(|k| cursor(Side::After, k)),
+                first.filter(|_| more).map(|k| cursor(Side::Before, k)),
+            )
+        } else {
+            // The first page has nothing before it; any later one has at least its anchor.
+            let prev = anchor.map(|a| first.unwrap_or(a));
+            (
+                last.filter(|_| more).map(|k| cursor(Side::After, k)),
+                prev.map(|k| cursor(Side::Before, k)),
+            )
+        };
+        Ok(Page {
+            items,
+            next_cursor,
+            prev_cursor,
+        })
     }
 
     /// Soft-deletes one live record of kind `E`.
@@ -274,11 +354,9 @@ impl<S: Store> Engine<S> {
     pub async fn list_opportunities(
         &self,
         caller: &Caller,
-        filter: &EngagementFilter,
-        cursor: Option<&str>,
-        limit: u32,
+        listing: &Listing,
     ) -> Result<Page<OpportunityView>> {
-        self.list_views::<OpportunityIn>(caller, Scope::OpportunitiesRead, filter, cursor, limit)
+        self.list_views::<OpportunityIn>(caller, Scope::OpportunitiesRead, listing)
             .await
     }
 
@@ -297,19 +375,11 @@ impl<S: Store> Engine<S> {
     pub async fn list_accounts(
         &self,
         caller: &Caller,
-        cursor: Option<&str>,
-        limit: u32,
+        listing: &Listing,
     ) -> Result<Page<Record<Account>>> {
         caller.require(Scope::CompaniesRead)?;
-        let fingerprint = format!("accounts|{}", caller.org);
-        let mut query = RecordQuery::new(RecordKind::Account);
-        query.order = Order::IdAsc;
-        query.after = self.decode_cursor(&fingerprint, cursor)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let (items, next_cursor) = self
-            .page::<Account>(&mut tx, caller, query, limit, &fingerprint)
-            .await?;
-        Ok(Page { items, next_cursor })
+        self.page::<Account>(&mut tx, caller, listing).await
     }
 
     /// Creates an account; an external id already synced in this connection is a conflict.
@@ -432,6 +502,7 @@ impl<S: Store> Engine<S> {
             return Ok(Page {
                 items: vec![],
                 next_cursor: None,
+                prev_cursor: None,
             });
         }
         let limit = limit.clamp(1, MAX_PAGE);
@@ -454,6 +525,7 @@ impl<S: Store> Engine<S> {
         Ok(Page {
             items,
             next_cursor: page.next_cursor,
+            prev_cursor: None,
         })
     }
 

@@ -112,6 +112,7 @@ impl<'t, T: StoreTx> Unit<'t, T> {
             merged_into: None,
             created_at: self.now,
             updated_at: self.now,
+            indexed: Indexed::default(),
             data: E::default(),
         }
     }
@@ -124,6 +125,7 @@ impl<'t, T: StoreTx> Unit<'t, T> {
         mut new: Record<E>,
     ) -> Result<Record<E>> {
         new.sort_at = new.data.sort_at().unwrap_or(new.created_at);
+        new.indexed = new.data.indexed();
         if let Some(old) = old
             && old.same_content(&new)
         {

@@ -10,7 +10,10 @@ use liaison_domain::model::*;
 use liaison_domain::scope::Scope;
 use liaison_domain::time::Instant;
 use liaison_domain::*;
-use liaison_store::{RecordQuery, Store, StoreTx};
+use liaison_store::{
+    Cmp, Dir, Field, Filter, RecordQuery, Seek, Side, Sort, SortField, Store, StoreTx, Test, Value,
+    sort_key,
+};
 use std::collections::HashSet;
 use std::future::Future;
 
@@ -328,6 +331,7 @@ impl<T: StoreTx> Unit<'_, T> {
             start_time_localized: input.start_time_localized,
             end_time: input.end_time,
             remote_created_at: input.remote_created_at,
+            is_private: input.is_private,
         }
         .apply(&mut rec.data);
         // The check runs on the merged record: a payload may move only one end.
@@ -570,15 +574,18 @@ impl<S: Store> Engine<S> {
         let valid: HashSet<String> = valid.into_iter().collect();
         in_write_tx!(self, tx => async {
             let mut unit = self.unit(&mut tx, caller, time::now());
-            let mut query = RecordQuery::new(RecordKind::Engagement);
-            query.connection = Some(caller.connection);
-            query.start_between = Some((from, to));
+            let bad = |e: liaison_store::QueryError| Error::Internal(e.to_string());
+            let mut query = RecordQuery::new(RecordKind::Engagement)
+                .and(Filter::eq(Field::Connection, Value::Id(caller.connection.uuid())).map_err(bad)?)
+                .and(Filter::new(Field::StartTime, Test::Cmp(Cmp::Gte, Value::Time(from))).map_err(bad)?)
+                .and(Filter::new(Field::StartTime, Test::Cmp(Cmp::Lte, Value::Time(to))).map_err(bad)?);
+            query.sort = Sort { field: SortField::StartTime, dir: Dir::Asc };
             query.limit = 500;
             let mut removed = 0u64;
             loop {
                 let rows = unit.tx.list_records(caller.org, &query).await.map_err(store_error)?;
                 let Some(last) = rows.last() else { break };
-                query.after = Some(liaison_store::Key { sort_at: last.sort_at, id: last.id.uuid() });
+                query.seek = Some(Seek { side: Side::After, key: sort_key(last, query.sort.field) });
                 let full = rows.len() as u32 == query.limit;
                 for row in rows {
                     if valid.contains(&row.external_id) {

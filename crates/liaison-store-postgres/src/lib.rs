@@ -1,12 +1,14 @@
 //! The PostgreSQL backend: for production and for many instances sharing one database.
 //! Same contract and semantics as the SQLite backend; concurrency comes from row locks.
 
+mod list;
 mod rows;
 
 use liaison_domain::model::*;
 use liaison_domain::*;
 use liaison_store::Result;
 use liaison_store::*;
+use list::{RECORD_COLS, RECORD_WRITE_COLS};
 use rows::*;
 use sqlx::postgres::{
     PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult, PgRow,
@@ -150,7 +152,8 @@ impl Store for PgStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(backend)
+        MIGRATOR.run(&self.pool).await.map_err(backend)?;
+        list::backfill(&self.pool).await
     }
 
     fn backend_name(&self) -> &'static str {
@@ -317,9 +320,6 @@ impl PgTx {
     }
 }
 
-const RECORD_COLS: &str = "id, org_id, connection_id, kind, external_id, account_id, contact_id, \
-    lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, sort_at, \
-    remote_updated_at, deleted_at, merged_into, created_at, updated_at, data";
 const TYPE_COLS: &str =
     "id, org_id, connection_id, external_id, name, activity_type, created_at, updated_at";
 const CRM_USER_COLS: &str =
@@ -362,7 +362,8 @@ impl StoreTx for PgTx {
 
     async fn get_record(&mut self, org: OrgId, id: RecordId) -> Result<Option<RecordRow>> {
         let sql = format!(
-            "SELECT {RECORD_COLS} FROM records WHERE id = $1 AND org_id = $2{}",
+            "SELECT {} FROM records WHERE id = $1 AND org_id = $2{}",
+            *RECORD_COLS,
             self.lock()
         );
         let q = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -379,8 +380,9 @@ impl StoreTx for PgTx {
         external_id: &str,
     ) -> Result<Option<RecordRow>> {
         let sql = format!(
-            "SELECT {RECORD_COLS} FROM records \
+            "SELECT {} FROM records \
              WHERE org_id = $1 AND connection_id = $2 AND kind = $3 AND external_id = $4{}",
+            *RECORD_COLS,
             self.lock()
         );
         let q = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -395,7 +397,10 @@ impl StoreTx for PgTx {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!("SELECT {RECORD_COLS} FROM records WHERE org_id = $1 AND id = ANY($2)");
+        let sql = format!(
+            "SELECT {} FROM records WHERE org_id = $1 AND id = ANY($2)",
+            *RECORD_COLS
+        );
         let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.uuid())
             .bind(uuids(ids));
@@ -404,15 +409,19 @@ impl StoreTx for PgTx {
 
     async fn insert_record(&mut self, r: &RecordRow) -> Result<()> {
         let sql = format!(
-            "INSERT INTO records ({RECORD_COLS}) VALUES \
+            "INSERT INTO records ({RECORD_WRITE_COLS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19) ON CONFLICT DO NOTHING"
+             $19, $20, $21, $22, $23, $24, $25, $26) ON CONFLICT DO NOTHING"
         );
         let done = bind_record(sqlx::query(sqlx::AssertSqlSafe(sql)), r)
             .execute(self.c())
             .await
             .map_err(db)?;
-        inserted(done, "records")
+        inserted(done, "records")?;
+        if r.kind == RecordKind::Opportunity {
+            list::put_contacts(self.c(), r.org, r.id.uuid(), &r.indexed.contacts, false).await?;
+        }
+        Ok(())
     }
 
     async fn update_record(&mut self, r: &RecordRow) -> Result<()> {
@@ -423,7 +432,9 @@ impl StoreTx for PgTx {
             external_id = $5, account_id = $6, contact_id = $7, lead_id = $8, \
             opportunity_id = $9, owner_id = $10, engagement_type_id = $11, recording_id = $12, \
             sort_at = $13, remote_updated_at = $14, deleted_at = $15, merged_into = $16, \
-            created_at = $17, updated_at = $18, data = $19 WHERE id = $1 AND NOT EXISTS \
+            created_at = $17, updated_at = $18, data = $19, title = $20, start_time = $21, \
+            end_time = $22, direction = $23, is_private = $24, remote_created_at = $25, \
+            title_key = $26 WHERE id = $1 AND NOT EXISTS \
             (SELECT 1 FROM records WHERE org_id = $2 AND connection_id = $3 AND kind = $4 \
             AND external_id = $5 AND id <> $1)";
         let done = bind_record(sqlx::query(sql), r)
@@ -447,49 +458,24 @@ impl StoreTx for PgTx {
                 return Err(key_taken("records"));
             }
         }
+        if r.kind == RecordKind::Opportunity {
+            list::put_contacts(self.c(), r.org, r.id.uuid(), &r.indexed.contacts, true).await?;
+        }
         Ok(())
     }
 
     async fn list_records(&mut self, org: OrgId, q: &RecordQuery) -> Result<Vec<RecordRow>> {
-        let mut qb: QueryBuilder<Postgres> =
-            QueryBuilder::new(format!("SELECT {RECORD_COLS} FROM records WHERE org_id = "));
-        qb.push_bind(org.uuid());
-        qb.push(" AND kind = ").push_bind(q.kind.as_str());
-        if let Some(c) = q.connection {
-            qb.push(" AND connection_id = ").push_bind(c.uuid());
+        let plan = q.plan();
+        let rows = list::select(org, &plan)
+            .build()
+            .fetch_all(self.c())
+            .await
+            .map_err(db)?;
+        let mut out: Vec<RecordRow> = rows.iter().map(record).collect::<Result<_>>()?;
+        if plan.reverse {
+            out.reverse();
         }
-        if let Some(e) = &q.external_id {
-            qb.push(" AND external_id = ").push_bind(e.clone());
-        }
-        if let Some(r) = &q.recording_id {
-            qb.push(" AND recording_id = ").push_bind(r.clone());
-        }
-        if let Some((from, to)) = q.start_between {
-            qb.push(" AND sort_at BETWEEN ").push_bind(from);
-            qb.push(" AND ").push_bind(to);
-            // `sort_at` falls back to the creation time, so only a real start time counts.
-            qb.push(" AND data::jsonb ->> 'startTime' IS NOT NULL");
-        }
-        if !q.include_hidden {
-            qb.push(" AND deleted_at IS NULL AND merged_into IS NULL");
-        }
-        match (q.order, q.after) {
-            (Order::IdAsc, Some(k)) => {
-                qb.push(" AND id > ").push_bind(k.id);
-            }
-            (Order::SortDesc, Some(k)) => {
-                qb.push(" AND (sort_at, id) < (").push_bind(k.sort_at);
-                qb.push(", ").push_bind(k.id).push(")");
-            }
-            _ => {}
-        }
-        qb.push(match q.order {
-            Order::IdAsc => " ORDER BY id ASC",
-            Order::SortDesc => " ORDER BY sort_at DESC, id DESC",
-        });
-        qb.push(" LIMIT ").push_bind(i64::from(q.limit));
-        let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
-        rows.iter().map(record).collect()
+        Ok(out)
     }
 
     async fn records_referencing(
@@ -505,25 +491,20 @@ impl StoreTx for PgTx {
             RecordKind::Opportunity => "opportunity_id",
             RecordKind::Engagement => return Ok(vec![]),
         };
-        let q = if target_kind == RecordKind::Contact {
-            // An opportunity's contact list lives only in its data, as UUID strings.
-            let sql = format!(
-                "SELECT {RECORD_COLS} FROM records WHERE org_id = $1 AND ({column} = $2 \
-                 OR (kind = 'opportunity' AND data::jsonb -> 'contactIds' ? $3)) ORDER BY id"
+        let mut sql = format!(
+            "SELECT {} FROM records WHERE org_id = $1 AND ({column} = $2",
+            *RECORD_COLS
+        );
+        if target_kind == RecordKind::Contact {
+            sql.push_str(
+                " OR id IN (SELECT opportunity_id FROM opportunity_contacts \
+                 WHERE org_id = $1 AND contact_id = $2)",
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(org.uuid())
-                .bind(target.uuid())
-                .bind(target.to_string())
-        } else {
-            let sql = format!(
-                "SELECT {RECORD_COLS} FROM records WHERE org_id = $1 AND {column} = $2 \
-                 ORDER BY id"
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(org.uuid())
-                .bind(target.uuid())
-        };
+        }
+        sql.push_str(") ORDER BY id");
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.uuid())
+            .bind(target.uuid());
         self.all(q, record).await
     }
 
@@ -532,11 +513,7 @@ impl StoreTx for PgTx {
         org: OrgId,
         q: &UserEngagementQuery,
     ) -> Result<Vec<RecordRow>> {
-        let cols = RECORD_COLS
-            .split(", ")
-            .map(|c| format!("r.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = list::record_cols("r");
         // From the rep outwards: their CRM users, those users' live places on records, the
         // live engagements among them. Its cost follows the rep's engagements, not the
         // organization's.

@@ -5,7 +5,7 @@ use crate::db;
 use chrono::{DateTime, Utc};
 use liaison_domain::model::*;
 use liaison_domain::scope::ScopeSet;
-use liaison_domain::values::{ActivityType, Share};
+use liaison_domain::values::{ActivityType, Direction, Share};
 use liaison_domain::*;
 use liaison_store::Result;
 use liaison_store::*;
@@ -66,10 +66,27 @@ pub fn record(r: &PgRow) -> Result<RecordRow> {
         created_at: t(r, "created_at")?,
         updated_at: t(r, "updated_at")?,
         data: s(r, "data")?,
+        indexed: Indexed {
+            title: os(r, "title")?,
+            start_time: ot(r, "start_time")?,
+            end_time: ot(r, "end_time")?,
+            direction: os(r, "direction")?
+                .map(|d| Direction::parse(&d).ok_or_else(|| corrupt("direction")))
+                .transpose()?,
+            is_private: r.try_get("is_private").map_err(db)?,
+            remote_created_at: ot(r, "remote_created_at")?,
+            contacts: r
+                .try_get::<Option<Vec<Uuid>>, _>("contacts")
+                .map_err(db)?
+                .unwrap_or_default()
+                .into_iter()
+                .map(RecordId::from_uuid)
+                .collect(),
+        },
     })
 }
 
-/// Binds a record's columns as `$1..$19`, in `RECORD_COLS` order.
+/// Binds a record's columns as `$1..$26`, in `RECORD_WRITE_COLS` order.
 pub fn bind_record<'q>(
     q: Query<'q, Postgres, PgArguments>,
     r: &RecordRow,
@@ -93,6 +110,13 @@ pub fn bind_record<'q>(
         .bind(r.created_at)
         .bind(r.updated_at)
         .bind(r.data.clone())
+        .bind(r.indexed.title.clone())
+        .bind(r.indexed.start_time)
+        .bind(r.indexed.end_time)
+        .bind(r.indexed.direction.map(|d| d.as_str()))
+        .bind(r.indexed.is_private)
+        .bind(r.indexed.remote_created_at)
+        .bind(r.indexed.title_key())
 }
 
 pub fn engagement_type(r: &PgRow) -> Result<EngagementType> {

@@ -3,6 +3,7 @@
 //! One writer connection (SQLite has one writer at a time; waiting for it in a queue is cheaper
 //! than BUSY retries) and a small pool of read-only connections that never block it.
 
+mod list;
 mod rows;
 mod sql;
 mod writer;
@@ -12,6 +13,7 @@ use liaison_domain::model::*;
 use liaison_domain::*;
 use liaison_store::Result;
 use liaison_store::*;
+use list::{RECORD_COLS, RECORD_WRITE_COLS};
 use rows::*;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use sql::Sql;
@@ -150,9 +152,10 @@ impl SqliteStore {
     }
 
     fn migrations() -> rusqlite_migration::Migrations<'static> {
-        rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(include_str!(
-            "../migrations/0001_core.sql"
-        ))])
+        rusqlite_migration::Migrations::new(vec![
+            rusqlite_migration::M::up(include_str!("../migrations/0001_core.sql")),
+            rusqlite_migration::M::up(include_str!("../migrations/0002_record_columns.sql")),
+        ])
     }
 }
 
@@ -205,7 +208,8 @@ impl Store for SqliteStore {
         let mut writer = self.inner.writer.exclusive().await;
         Self::migrations()
             .to_latest(&mut writer.conn)
-            .map_err(backend)
+            .map_err(backend)?;
+        list::backfill(&mut writer.conn)
     }
 
     fn backend_name(&self) -> &'static str {
@@ -310,9 +314,6 @@ pub(crate) fn ots(t: &Option<DateTime<Utc>>) -> Option<i64> {
     t.as_ref().map(ts)
 }
 
-const RECORD_COLS: &str = "id, org_id, connection_id, kind, external_id, account_id, contact_id, \
-    lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, sort_at, \
-    remote_updated_at, deleted_at, merged_into, created_at, updated_at, data";
 const TYPE_COLS: &str =
     "id, org_id, connection_id, external_id, name, activity_type, created_at, updated_at";
 const CRM_USER_COLS: &str =
@@ -366,7 +367,10 @@ impl StoreTx for SqliteTx {
 
     async fn get_record(&mut self, org: OrgId, id: RecordId) -> Result<Option<RecordRow>> {
         self.one(
-            &format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1 AND org_id = ?2"),
+            &format!(
+                "SELECT {} FROM records WHERE id = ?1 AND org_id = ?2",
+                *RECORD_COLS
+            ),
             params![id.uuid(), org.uuid()],
             record,
         )
@@ -381,8 +385,9 @@ impl StoreTx for SqliteTx {
     ) -> Result<Option<RecordRow>> {
         self.one(
             &format!(
-                "SELECT {RECORD_COLS} FROM records \
-                 WHERE org_id = ?1 AND connection_id = ?2 AND kind = ?3 AND external_id = ?4"
+                "SELECT {} FROM records \
+                 WHERE org_id = ?1 AND connection_id = ?2 AND kind = ?3 AND external_id = ?4",
+                *RECORD_COLS
             ),
             params![org.uuid(), connection.uuid(), kind.as_str(), external_id],
             record,
@@ -393,17 +398,21 @@ impl StoreTx for SqliteTx {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        self.built(&by_ids(RECORD_COLS, "records", org, ids), record)
+        self.built(&by_ids(&RECORD_COLS, "records", org, ids), record)
     }
 
     async fn insert_record(&mut self, r: &RecordRow) -> Result<()> {
         self.exec(
             &format!(
-                "INSERT INTO records ({RECORD_COLS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                "INSERT INTO records ({RECORD_WRITE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+                 ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
+                 ?24, ?25, ?26)"
             ),
             record_params(r),
         )?;
+        if r.kind == RecordKind::Opportunity {
+            list::put_contacts(self.c(), r.org, r.id.uuid(), &r.indexed.contacts, false)?;
+        }
         Ok(())
     }
 
@@ -413,49 +422,24 @@ impl StoreTx for SqliteTx {
              external_id = ?5, account_id = ?6, contact_id = ?7, lead_id = ?8, \
              opportunity_id = ?9, owner_id = ?10, engagement_type_id = ?11, recording_id = ?12, \
              sort_at = ?13, remote_updated_at = ?14, deleted_at = ?15, merged_into = ?16, \
-             created_at = ?17, updated_at = ?18, data = ?19 WHERE id = ?1",
+             created_at = ?17, updated_at = ?18, data = ?19, title = ?20, start_time = ?21, \
+             end_time = ?22, direction = ?23, is_private = ?24, remote_created_at = ?25, \
+             title_key = ?26 WHERE id = ?1",
             record_params(r),
         )?;
+        if r.kind == RecordKind::Opportunity {
+            list::put_contacts(self.c(), r.org, r.id.uuid(), &r.indexed.contacts, true)?;
+        }
         Ok(())
     }
 
     async fn list_records(&mut self, org: OrgId, q: &RecordQuery) -> Result<Vec<RecordRow>> {
-        let mut s = Sql::new(format!("SELECT {RECORD_COLS} FROM records WHERE org_id = "));
-        s.bind(org.uuid());
-        s.push(" AND kind = ").bind(q.kind.as_str());
-        if let Some(c) = q.connection {
-            s.push(" AND connection_id = ").bind(c.uuid());
+        let plan = q.plan();
+        let mut rows = self.built(&list::select(org, &plan), record)?;
+        if plan.reverse {
+            rows.reverse();
         }
-        if let Some(e) = &q.external_id {
-            s.push(" AND external_id = ").bind(e.as_str());
-        }
-        if let Some(r) = &q.recording_id {
-            s.push(" AND recording_id = ").bind(r.as_str());
-        }
-        if let Some((from, to)) = &q.start_between {
-            s.push(" AND sort_at >= ").bind(ts(from));
-            s.push(" AND sort_at <= ").bind(ts(to));
-            s.push(" AND json_extract(data, '$.startTime') IS NOT NULL");
-        }
-        if !q.include_hidden {
-            s.push(" AND deleted_at IS NULL AND merged_into IS NULL");
-        }
-        match (q.order, &q.after) {
-            (Order::IdAsc, Some(k)) => {
-                s.push(" AND id > ").bind(k.id);
-            }
-            (Order::SortDesc, Some(k)) => {
-                s.push(" AND (sort_at, id) < (").bind(ts(&k.sort_at));
-                s.push(", ").bind(k.id).push(")");
-            }
-            _ => {}
-        }
-        s.push(match q.order {
-            Order::IdAsc => " ORDER BY id ASC",
-            Order::SortDesc => " ORDER BY sort_at DESC, id DESC",
-        });
-        s.push(" LIMIT ").bind(i64::from(q.limit));
-        self.built(&s, record)
+        Ok(rows)
     }
 
     async fn records_referencing(
@@ -471,22 +455,18 @@ impl StoreTx for SqliteTx {
             RecordKind::Opportunity => "opportunity_id",
             RecordKind::Engagement => return Ok(vec![]),
         };
-        let mut sql =
-            format!("SELECT {RECORD_COLS} FROM records WHERE org_id = ?1 AND ({column} = ?2");
+        let mut sql = format!(
+            "SELECT {} FROM records WHERE org_id = ?1 AND ({column} = ?2",
+            *RECORD_COLS
+        );
         if target_kind == RecordKind::Contact {
             sql.push_str(
-                " OR (kind = 'opportunity' AND EXISTS (SELECT 1 FROM \
-                 json_each(records.data, '$.contactIds') WHERE value = ?3))",
+                " OR id IN (SELECT opportunity_id FROM opportunity_contacts \
+                 WHERE org_id = ?1 AND contact_id = ?2)",
             );
-        } else {
-            sql.push_str(" OR ?3 IS NULL");
         }
         sql.push_str(") ORDER BY id");
-        self.all(
-            &sql,
-            params![org.uuid(), target.uuid(), target.to_string()],
-            record,
-        )
+        self.all(&sql, params![org.uuid(), target.uuid()], record)
     }
 
     async fn list_user_engagements(
@@ -494,11 +474,7 @@ impl StoreTx for SqliteTx {
         org: OrgId,
         q: &UserEngagementQuery,
     ) -> Result<Vec<RecordRow>> {
-        let cols = RECORD_COLS
-            .split(", ")
-            .map(|c| format!("r.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = list::record_cols("r");
         // From the rep outwards: their CRM users, those users' live places on records, the
         // live engagements among them. Its cost follows the rep's engagements, not the
         // organization's.

@@ -5,7 +5,7 @@ use crate::{backend, ts};
 use chrono::{DateTime, Utc};
 use liaison_domain::model::*;
 use liaison_domain::scope::ScopeSet;
-use liaison_domain::values::{ActivityType, Share};
+use liaison_domain::values::{ActivityType, Direction, Share};
 use liaison_domain::*;
 use liaison_store::Result;
 use liaison_store::*;
@@ -65,11 +65,36 @@ pub fn record(r: &Row) -> Result<RecordRow> {
         created_at: t(r, 16)?,
         updated_at: t(r, 17)?,
         data: get(r, 18)?,
+        indexed: Indexed {
+            title: get(r, 19)?,
+            start_time: ot(r, 20)?,
+            end_time: ot(r, 21)?,
+            direction: get::<Option<String>>(r, 22)?
+                .map(|d| Direction::parse(&d).ok_or_else(|| corrupt("direction")))
+                .transpose()?,
+            is_private: get(r, 23)?,
+            remote_created_at: ot(r, 24)?,
+            contacts: hex_ids(get::<Option<String>>(r, 25)?.as_deref())?,
+        },
     })
 }
 
-/// A record's columns as `?1..?19`, in `RECORD_COLS` order.
-pub fn record_params(r: &RecordRow) -> [Box<dyn ToSql + '_>; 19] {
+/// The ids `group_concat(hex(id), ',')` made.
+fn hex_ids(list: Option<&str>) -> Result<Vec<RecordId>> {
+    let Some(list) = list.filter(|l| !l.is_empty()) else {
+        return Ok(vec![]);
+    };
+    list.split(',')
+        .map(|h| {
+            Uuid::try_parse(h)
+                .map(RecordId::from_uuid)
+                .map_err(|_| corrupt("opportunity contact"))
+        })
+        .collect()
+}
+
+/// A record's columns as `?1..?26`, in `RECORD_WRITE_COLS` order.
+pub fn record_params(r: &RecordRow) -> [Box<dyn ToSql + '_>; 26] {
     [
         Box::new(r.id.uuid()),
         Box::new(r.org.uuid()),
@@ -90,6 +115,13 @@ pub fn record_params(r: &RecordRow) -> [Box<dyn ToSql + '_>; 19] {
         Box::new(ts(&r.created_at)),
         Box::new(ts(&r.updated_at)),
         Box::new(r.data.as_str()),
+        Box::new(r.indexed.title.as_deref()),
+        Box::new(r.indexed.start_time.as_ref().map(ts)),
+        Box::new(r.indexed.end_time.as_ref().map(ts)),
+        Box::new(r.indexed.direction.map(|d| d.as_str())),
+        Box::new(r.indexed.is_private),
+        Box::new(r.indexed.remote_created_at.as_ref().map(ts)),
+        Box::new(r.indexed.title_key()),
     ]
 }
 

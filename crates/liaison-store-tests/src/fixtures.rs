@@ -73,6 +73,7 @@ pub fn record(t: &Tenant, kind: RecordKind, external_id: &str) -> RecordRow {
         merged_into: None,
         created_at: created,
         updated_at: created,
+        indexed: Indexed::default(),
         data: "{}".into(),
     }
 }
@@ -82,6 +83,7 @@ pub fn engagement(t: &Tenant, external_id: &str, start: Option<Instant>) -> Reco
     let mut r = record(t, RecordKind::Engagement, external_id);
     if let Some(s) = start {
         r.sort_at = s;
+        r.indexed.start_time = Some(s);
         r.data = serde_json::json!({ "startTime": liaison_domain::time::format_instant(&s) })
             .to_string();
     }

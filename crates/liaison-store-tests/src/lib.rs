@@ -18,15 +18,19 @@
 //! They do count orgs, so two of them must not share a database at the same time.
 
 mod fixtures;
+mod lists;
 mod people;
 mod records;
 mod tenancy;
 mod transactions;
+mod upgrade;
 
+pub use lists::*;
 pub use people::*;
 pub use records::*;
 pub use tenancy::*;
 pub use transactions::*;
+pub use upgrade::*;
 
 /// Expands to one `#[tokio::test]` per suite function, each run through `$with_store`, an
 /// async function taking a closure from a fresh store to the test's future.
@@ -39,9 +43,9 @@ macro_rules! conformance_tests {
             records_unique_keys,
             conflicts_leave_the_transaction_usable,
             tenants_are_isolated,
-            list_records_filters,
-            list_records_pages_by_id,
-            list_records_pages_by_sort_at,
+            list_filters,
+            list_orders_and_positions,
+            lists_match_the_model,
             records_referencing_links,
             user_engagements,
             engagement_types,

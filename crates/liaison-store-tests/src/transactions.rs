@@ -304,10 +304,10 @@ pub async fn concurrent_inserts_of_one_external_id_make_one_record<S: Store>(sto
     }
     let mut tx = read(store).await;
     let q = RecordQuery {
-        external_id: Some("same".into()),
         include_hidden: true,
         ..RecordQuery::new(RecordKind::Contact)
-    };
+    }
+    .and(Filter::eq(Field::ExternalId, Value::Text("same".into())).unwrap());
     assert_eq!(tx.list_records(t.org, &q).await.unwrap().len(), 1);
 }
 

@@ -8,6 +8,9 @@ use liaison_domain::scope::ScopeSet;
 use liaison_domain::*;
 use std::future::Future;
 
+mod query;
+pub use query::*;
+
 pub type Instant = DateTime<Utc>;
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -24,52 +27,27 @@ pub enum StoreError {
 /// A synced record as stored: the kind's own fields are JSON text.
 pub type RecordRow = Record<String>;
 
-/// Which way a list goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    /// By id ascending: creation order (ids are UUIDv7).
-    IdAsc,
-    /// By `sort_at` then id, newest first.
-    SortDesc,
+/// A record's place in `sort`: what a cursor holds to continue after (or before) it.
+pub fn sort_key<T>(r: &Record<T>, sort: SortField) -> SortKey {
+    let value = match sort {
+        SortField::Id => None,
+        SortField::CreatedAt => Some(Value::Time(r.created_at)),
+        SortField::UpdatedAt => Some(Value::Time(r.updated_at)),
+        SortField::StartTime => r.indexed.start_time.map(Value::Time),
+        SortField::EndTime => r.indexed.end_time.map(Value::Time),
+        SortField::Title => r.indexed.title.clone().map(Value::Text),
+    };
+    SortKey {
+        value,
+        id: r.id.uuid(),
+    }
 }
 
-/// The position a keyset page starts after (or before).
+/// A position in a list that goes by `sort_at` then id (a rep's engagements).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     pub sort_at: Instant,
     pub id: uuid::Uuid,
-}
-
-#[derive(Debug, Clone)]
-pub struct RecordQuery {
-    pub kind: RecordKind,
-    pub connection: Option<ConnectionId>,
-    pub external_id: Option<String>,
-    pub recording_id: Option<String>,
-    /// Engagements whose start time lies in this closed range.
-    pub start_between: Option<(Instant, Instant)>,
-    /// Include soft-deleted and merged records.
-    pub include_hidden: bool,
-    pub order: Order,
-    /// Strictly after this key in `order`.
-    pub after: Option<Key>,
-    pub limit: u32,
-}
-
-impl RecordQuery {
-    pub fn new(kind: RecordKind) -> Self {
-        RecordQuery {
-            kind,
-            connection: None,
-            external_id: None,
-            recording_id: None,
-            start_between: None,
-            include_hidden: false,
-            order: Order::IdAsc,
-            after: None,
-            limit: 100,
-        }
-    }
 }
 
 /// A page of a rep's engagements, newest first.

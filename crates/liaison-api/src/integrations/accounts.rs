@@ -61,7 +61,14 @@ async fn list<S: Store>(
     let limit = super::engagements::page_size(&params)?;
     let page = st
         .engine
-        .list_accounts(&caller, params.get("cursor").map(String::as_str), limit)
+        .list_accounts(
+            &caller,
+            &liaison_engine::Listing {
+                cursor: params.get("cursor").cloned(),
+                limit,
+                ..liaison_engine::Listing::default()
+            },
+        )
         .await?;
     let data: Vec<AccountOut> = page.items.into_iter().map(Into::into).collect();
     Ok(bare_list(data, page.next_cursor))

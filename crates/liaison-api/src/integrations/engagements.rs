@@ -11,8 +11,9 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use liaison_domain::{Error, Issue, Issues};
-use liaison_engine::{EngagementFilter, RecordRef};
+use liaison_engine::{Listing, RecordRef};
 use liaison_store::Store;
+use liaison_store::{Field, Filter, Value as FieldValue};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -187,11 +188,25 @@ pub(super) fn page_size(params: &HashMap<String, String>) -> Result<u32, Error> 
     Ok(limit.unwrap_or(DEFAULT_PAGE))
 }
 
-pub(super) fn filter(params: &HashMap<String, String>) -> EngagementFilter {
-    EngagementFilter {
-        external_id: params.get("externalId").filter(|s| !s.is_empty()).cloned(),
-        recording_id: params.get("recordingId").filter(|s| !s.is_empty()).cloned(),
+/// The list the query parameters ask for: `externalId` and `recordingId` filters, in creation
+/// order, from `cursor`, `limit` records a page.
+pub(super) fn listing(params: &HashMap<String, String>, limit: u32) -> Result<Listing, Error> {
+    let mut listing = Listing {
+        cursor: params.get("cursor").cloned(),
+        limit,
+        ..Listing::default()
+    };
+    for (param, field) in [
+        ("externalId", Field::ExternalId),
+        ("recordingId", Field::RecordingId),
+    ] {
+        if let Some(v) = params.get(param).filter(|s| !s.is_empty()) {
+            let filter = Filter::eq(field, FieldValue::Text(v.clone()))
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            listing = listing.and(filter);
+        }
     }
+    Ok(listing)
 }
 
 async fn list<S: Store>(
@@ -202,12 +217,7 @@ async fn list<S: Store>(
     let limit = page_size(&params)?;
     let page = st
         .engine
-        .list_engagements(
-            &caller,
-            &filter(&params),
-            params.get("cursor").map(String::as_str),
-            limit,
-        )
+        .list_engagements(&caller, &listing(&params, limit)?)
         .await?;
     let data: Vec<EngagementOut> = page.items.into_iter().map(Into::into).collect();
     Ok(Json(list_envelope(

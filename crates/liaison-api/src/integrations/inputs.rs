@@ -234,6 +234,8 @@ pub fn engagement(r: &mut Reader, o: &Obj) -> Option<EngagementIn> {
         remote_created_at: r.instant(o, "remoteCreatedAt"),
         remote_updated_at: r.instant(o, "remoteUpdatedAt"),
         deleted_at: r.instant(o, "deletedAt"),
+        // The Siro sync contract has no privacy field: its syncs keep what is stored.
+        is_private: Patch::Absent,
         engagement_type_id: r.string(o, "engagementTypeId"),
         engagement_type: nested(r, o, "engagementType", engagement_type),
         account: nested(r, o, "account", account),

@@ -1,6 +1,6 @@
 //! Opportunities: sync (single and batch), reads and deletes.
 
-use super::engagements::{batch_envelope, check_batch, filter, page_size, record_ref};
+use super::engagements::{batch_envelope, check_batch, listing, page_size, record_ref};
 use super::inputs::{self, parse, parse_batch};
 use super::wire::OpportunityOut;
 use super::{ApiResult, Authed, Body, Params, list_envelope};
@@ -61,12 +61,7 @@ async fn list<S: Store>(
     let limit = page_size(&params)?;
     let page = st
         .engine
-        .list_opportunities(
-            &caller,
-            &filter(&params),
-            params.get("cursor").map(String::as_str),
-            limit,
-        )
+        .list_opportunities(&caller, &listing(&params, limit)?)
         .await?;
     let data: Vec<OpportunityOut> = page.items.into_iter().map(Into::into).collect();
     Ok(Json(list_envelope(

@@ -1,0 +1,582 @@
+//! The one list contract every face translates its query syntax into: typed filters in groups
+//! (OR inside a group, AND across groups), a title search, an order on one field in either
+//! direction with the id breaking ties, a keyset position on either side, and a limit.
+//!
+//! The rules of a list (which fields exist, which tests each takes, where NULLs sort, what a
+//! position means) are settled here once and compiled into a small `Plan` of conditions on
+//! columns; each backend only renders the plan in its own SQL dialect.
+
+use crate::Instant;
+use liaison_domain::model::{RecordKind, search_key};
+use liaison_domain::values::{ActivityType, Direction};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The most values one `in` test may list.
+pub const MAX_IN_VALUES: usize = 500;
+/// The most filters one query may carry, across all its groups.
+pub const MAX_FILTERS: usize = 64;
+
+/// A field of synced records that a list filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Id,
+    Connection,
+    ExternalId,
+    RecordingId,
+    Account,
+    Contact,
+    Lead,
+    Opportunity,
+    Owner,
+    EngagementType,
+    /// The activity type of the record's engagement type.
+    ActivityType,
+    /// An engagement's subject; the name of the other kinds.
+    Title,
+    Direction,
+    IsPrivate,
+    StartTime,
+    EndTime,
+    CreatedAt,
+    UpdatedAt,
+    RemoteCreatedAt,
+    RemoteUpdatedAt,
+    DeletedAt,
+}
+
+/// What kind of value a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Id,
+    Text,
+    Time,
+    Bool,
+    ActivityType,
+    Direction,
+}
+
+impl Field {
+    pub const ALL: [Field; 21] = [
+        Field::Id,
+        Field::Connection,
+        Field::ExternalId,
+        Field::RecordingId,
+        Field::Account,
+        Field::Contact,
+        Field::Lead,
+        Field::Opportunity,
+        Field::Owner,
+        Field::EngagementType,
+        Field::ActivityType,
+        Field::Title,
+        Field::Direction,
+        Field::IsPrivate,
+        Field::StartTime,
+        Field::EndTime,
+        Field::CreatedAt,
+        Field::UpdatedAt,
+        Field::RemoteCreatedAt,
+        Field::RemoteUpdatedAt,
+        Field::DeletedAt,
+    ];
+
+    pub fn value_type(self) -> ValueType {
+        use Field::*;
+        match self {
+            Id | Connection | Account | Contact | Lead | Opportunity | Owner | EngagementType => {
+                ValueType::Id
+            }
+            ExternalId | RecordingId | Title => ValueType::Text,
+            StartTime | EndTime | CreatedAt | UpdatedAt | RemoteCreatedAt | RemoteUpdatedAt
+            | DeletedAt => ValueType::Time,
+            IsPrivate => ValueType::Bool,
+            ActivityType => ValueType::ActivityType,
+            Direction => ValueType::Direction,
+        }
+    }
+
+    /// Whether a record may lack a value for this field.
+    pub fn nullable(self) -> bool {
+        !matches!(
+            self,
+            Field::Id
+                | Field::Connection
+                | Field::ExternalId
+                | Field::IsPrivate
+                | Field::CreatedAt
+                | Field::UpdatedAt
+        )
+    }
+
+    /// The column of `records` that holds the field (for `ActivityType`, the column of
+    /// `engagement_types`). Both backends' schemas use these names.
+    pub fn column(self) -> &'static str {
+        use Field::*;
+        match self {
+            Id => "id",
+            Connection => "connection_id",
+            ExternalId => "external_id",
+            RecordingId => "recording_id",
+            Account => "account_id",
+            Contact => "contact_id",
+            Lead => "lead_id",
+            Opportunity => "opportunity_id",
+            Owner => "owner_id",
+            EngagementType => "engagement_type_id",
+            ActivityType => "activity_type",
+            Title => "title",
+            Direction => "direction",
+            IsPrivate => "is_private",
+            StartTime => "start_time",
+            EndTime => "end_time",
+            CreatedAt => "created_at",
+            UpdatedAt => "updated_at",
+            RemoteCreatedAt => "remote_created_at",
+            RemoteUpdatedAt => "remote_updated_at",
+            DeletedAt => "deleted_at",
+        }
+    }
+}
+
+/// A value a filter compares a field with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    Id(Uuid),
+    Text(String),
+    Time(Instant),
+    Bool(bool),
+    ActivityType(ActivityType),
+    Direction(Direction),
+}
+
+impl Value {
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::Id(_) => ValueType::Id,
+            Value::Text(_) => ValueType::Text,
+            Value::Time(_) => ValueType::Time,
+            Value::Bool(_) => ValueType::Bool,
+            Value::ActivityType(_) => ValueType::ActivityType,
+            Value::Direction(_) => ValueType::Direction,
+        }
+    }
+}
+
+/// An ordering comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Cmp {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+/// What a filter asks of its field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    Eq(Value),
+    In(Vec<Value>),
+    /// Only on instants.
+    Cmp(Cmp, Value),
+    /// `true`: the record has no value; `false`: it has one.
+    IsNull(bool),
+}
+
+/// One test of one field, checked when made: the value fits the field, ranges only on
+/// instants, "is null" only on fields that can be empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    field: Field,
+    test: Test,
+}
+
+/// Why a query was refused. Faces report it against the parameter that carried it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("{field:?} takes a value of type {expected:?}")]
+    WrongType { field: Field, expected: ValueType },
+    #[error("{0:?} cannot be compared with gt, gte, lt or lte")]
+    NotOrdered(Field),
+    #[error("{0:?} always has a value")]
+    NeverNull(Field),
+    #[error("an `in` test lists at most {MAX_IN_VALUES} values")]
+    TooManyValues(Field),
+    #[error("a query carries at most {MAX_FILTERS} filters")]
+    TooManyFilters,
+}
+
+impl Filter {
+    pub fn new(field: Field, test: Test) -> Result<Filter, QueryError> {
+        let fits = |v: &Value| {
+            if v.value_type() == field.value_type() {
+                Ok(())
+            } else {
+                Err(QueryError::WrongType {
+                    field,
+                    expected: field.value_type(),
+                })
+            }
+        };
+        match &test {
+            Test::Eq(v) => fits(v)?,
+            Test::In(vs) => {
+                if vs.len() > MAX_IN_VALUES {
+                    return Err(QueryError::TooManyValues(field));
+                }
+                vs.iter().try_for_each(fits)?;
+            }
+            Test::Cmp(_, v) => {
+                if field.value_type() != ValueType::Time {
+                    return Err(QueryError::NotOrdered(field));
+                }
+                fits(v)?;
+            }
+            Test::IsNull(_) => {
+                if !field.nullable() {
+                    return Err(QueryError::NeverNull(field));
+                }
+            }
+        }
+        Ok(Filter { field, test })
+    }
+
+    /// `field = value`, checked.
+    pub fn eq(field: Field, value: Value) -> Result<Filter, QueryError> {
+        Filter::new(field, Test::Eq(value))
+    }
+
+    pub fn field(&self) -> Field {
+        self.field
+    }
+
+    pub fn test(&self) -> &Test {
+        &self.test
+    }
+}
+
+/// A field a list can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SortField {
+    Id,
+    CreatedAt,
+    UpdatedAt,
+    StartTime,
+    EndTime,
+    Title,
+}
+
+impl SortField {
+    pub const ALL: [SortField; 6] = [
+        SortField::Id,
+        SortField::CreatedAt,
+        SortField::UpdatedAt,
+        SortField::StartTime,
+        SortField::EndTime,
+        SortField::Title,
+    ];
+
+    pub fn field(self) -> Field {
+        match self {
+            SortField::Id => Field::Id,
+            SortField::CreatedAt => Field::CreatedAt,
+            SortField::UpdatedAt => Field::UpdatedAt,
+            SortField::StartTime => Field::StartTime,
+            SortField::EndTime => Field::EndTime,
+            SortField::Title => Field::Title,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Dir {
+    Asc,
+    Desc,
+}
+
+/// The order of a list: one field in one direction, then the id in the same direction.
+/// Records without a value come first in ascending order and last in descending order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sort {
+    pub field: SortField,
+    pub dir: Dir,
+}
+
+impl Sort {
+    pub const BY_ID: Sort = Sort {
+        field: SortField::Id,
+        dir: Dir::Asc,
+    };
+}
+
+/// A record's place in an order: its value of the sort field (none when it has none, and
+/// none for the id order, where the id is the whole key) and its id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SortKey {
+    pub value: Option<Value>,
+    pub id: Uuid,
+}
+
+/// Which side of a key a page lies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Side {
+    /// The rows that follow the key in the order.
+    After,
+    /// The rows nearest before the key; they still come in the query's order.
+    Before,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Seek {
+    pub side: Side,
+    pub key: SortKey,
+}
+
+/// A list of live records (or all of them, with `include_hidden`) of one kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordQuery {
+    pub kind: RecordKind,
+    /// Every group must hold; within a group, any filter.
+    pub groups: Vec<Vec<Filter>>,
+    /// Titles that contain this text, ignoring case.
+    pub search: Option<String>,
+    /// Include soft-deleted and merged records.
+    pub include_hidden: bool,
+    pub sort: Sort,
+    pub seek: Option<Seek>,
+    pub limit: u32,
+}
+
+impl RecordQuery {
+    pub fn new(kind: RecordKind) -> Self {
+        RecordQuery {
+            kind,
+            groups: Vec::new(),
+            search: None,
+            include_hidden: false,
+            sort: Sort::BY_ID,
+            seek: None,
+            limit: 100,
+        }
+    }
+
+    /// Adds a filter that must hold on its own (a group of one).
+    pub fn and(mut self, filter: Filter) -> Self {
+        self.groups.push(vec![filter]);
+        self
+    }
+
+    /// The filter count, checked against `MAX_FILTERS`.
+    pub fn check(&self) -> Result<(), QueryError> {
+        let n: usize = self.groups.iter().map(Vec::len).sum();
+        if n > MAX_FILTERS {
+            return Err(QueryError::TooManyFilters);
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plan: what a backend renders.
+
+/// A comparison operator as SQL writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl Op {
+    pub fn sql(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Gt => ">",
+            Op::Gte => ">=",
+            Op::Lt => "<",
+            Op::Lte => "<=",
+        }
+    }
+}
+
+impl From<Cmp> for Op {
+    fn from(c: Cmp) -> Op {
+        match c {
+            Cmp::Gt => Op::Gt,
+            Cmp::Gte => Op::Gte,
+            Cmp::Lt => Op::Lt,
+            Cmp::Lte => Op::Lte,
+        }
+    }
+}
+
+/// A condition on the columns of `records`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    Compare(&'static str, Op, Value),
+    In(&'static str, Vec<Value>),
+    IsNull(&'static str, bool),
+    /// The column contains the text (both already in search-key form).
+    Contains(&'static str, String),
+    /// The record's engagement type is one of the organization's types that meet the
+    /// condition on `engagement_types`.
+    TypeWhere(Box<Cond>),
+    /// The inner condition does not hold (and is not unknown).
+    Not(Box<Cond>),
+    /// Matches nothing (an `in` test with no values).
+    Never,
+}
+
+/// One term of an `ORDER BY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderTerm {
+    pub column: &'static str,
+    pub dir: Dir,
+    /// Only on columns that can be empty: where their NULLs go (first when ascending).
+    pub nullable: bool,
+}
+
+impl OrderTerm {
+    /// The term as SQL writes it, NULLs placed explicitly (SQLite and PostgreSQL disagree on
+    /// where they go by default).
+    pub fn sql(&self) -> String {
+        match (self.dir, self.nullable) {
+            (Dir::Asc, false) => format!("{} ASC", self.column),
+            (Dir::Desc, false) => format!("{} DESC", self.column),
+            (Dir::Asc, true) => format!("{} ASC NULLS FIRST", self.column),
+            (Dir::Desc, true) => format!("{} DESC NULLS LAST", self.column),
+        }
+    }
+}
+
+/// A query compiled for a backend: rows of `kind` in the organization that meet `cond`,
+/// in `order`, at most `limit`; when `reverse` is set, the rows were read in the opposite
+/// order and must be turned around before they are returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub kind: RecordKind,
+    pub cond: Cond,
+    pub order: Vec<OrderTerm>,
+    pub limit: u32,
+    pub reverse: bool,
+}
+
+impl RecordQuery {
+    pub fn plan(&self) -> Plan {
+        let mut all = Vec::new();
+        if !self.include_hidden {
+            all.push(Cond::IsNull("deleted_at", true));
+            all.push(Cond::IsNull("merged_into", true));
+        }
+        for group in &self.groups {
+            let any: Vec<Cond> = group.iter().map(filter_cond).collect();
+            all.push(match any.len() {
+                1 => any.into_iter().next().expect("one"),
+                _ => Cond::Any(any),
+            });
+        }
+        if let Some(needle) = self.search.as_deref().filter(|s| !s.is_empty()) {
+            all.push(Cond::Contains("title_key", search_key(needle)));
+        }
+        // Reading the page before a key means reading backwards from it.
+        let reverse = matches!(&self.seek, Some(s) if s.side == Side::Before);
+        let read_dir = match (self.sort.dir, reverse) {
+            (d, false) => d,
+            (Dir::Asc, true) => Dir::Desc,
+            (Dir::Desc, true) => Dir::Asc,
+        };
+        if let Some(seek) = &self.seek {
+            all.push(seek_cond(self.sort.field, read_dir, &seek.key));
+        }
+        let field = self.sort.field.field();
+        let mut order = Vec::with_capacity(2);
+        if field != Field::Id {
+            order.push(OrderTerm {
+                column: field.column(),
+                dir: read_dir,
+                nullable: field.nullable(),
+            });
+        }
+        order.push(OrderTerm {
+            column: "id",
+            dir: read_dir,
+            nullable: false,
+        });
+        Plan {
+            kind: self.kind,
+            cond: Cond::All(all),
+            order,
+            limit: self.limit,
+            reverse,
+        }
+    }
+}
+
+fn filter_cond(f: &Filter) -> Cond {
+    let column = f.field.column();
+    let on_records = |c: Cond| {
+        if f.field == Field::ActivityType {
+            Cond::TypeWhere(Box::new(c))
+        } else {
+            c
+        }
+    };
+    match &f.test {
+        Test::Eq(v) => on_records(Cond::Compare(column, Op::Eq, v.clone())),
+        Test::In(vs) if vs.is_empty() => Cond::Never,
+        Test::In(vs) => on_records(Cond::In(column, vs.clone())),
+        Test::Cmp(c, v) => Cond::Compare(column, (*c).into(), v.clone()),
+        // A record has an activity type when its engagement type is one of the
+        // organization's.
+        Test::IsNull(false) if f.field == Field::ActivityType => {
+            Cond::TypeWhere(Box::new(Cond::All(vec![])))
+        }
+        Test::IsNull(true) if f.field == Field::ActivityType => Cond::Any(vec![
+            Cond::IsNull(Field::EngagementType.column(), true),
+            Cond::Not(Box::new(Cond::TypeWhere(Box::new(Cond::All(vec![]))))),
+        ]),
+        Test::IsNull(null) => Cond::IsNull(column, *null),
+    }
+}
+
+/// The rows strictly past `key` when reading in `dir`, NULLs first in ascending order.
+fn seek_cond(sort: SortField, dir: Dir, key: &SortKey) -> Cond {
+    let id_op = match dir {
+        Dir::Asc => Op::Gt,
+        Dir::Desc => Op::Lt,
+    };
+    let past_id = Cond::Compare("id", id_op, Value::Id(key.id));
+    let field = sort.field();
+    if field == Field::Id {
+        return past_id;
+    }
+    let column = field.column();
+    let tie = |v: &Value| {
+        Cond::All(vec![
+            Cond::Compare(column, Op::Eq, v.clone()),
+            past_id.clone(),
+        ])
+    };
+    match (&key.value, dir) {
+        (Some(v), _) => {
+            let mut any = vec![Cond::Compare(column, id_op, v.clone()), tie(v)];
+            // Descending, the NULLs come after every value.
+            if dir == Dir::Desc && field.nullable() {
+                any.push(Cond::IsNull(column, true));
+            }
+            Cond::Any(any)
+        }
+        // Ascending from a NULL: the rest of the NULLs, then every value.
+        (None, Dir::Asc) => Cond::Any(vec![
+            Cond::All(vec![Cond::IsNull(column, true), past_id.clone()]),
+            Cond::IsNull(column, false),
+        ]),
+        // Descending from a NULL: only the rest of the NULLs.
+        (None, Dir::Desc) => Cond::All(vec![Cond::IsNull(column, true), past_id]),
+    }
+}
