@@ -5,12 +5,7 @@
 
 use crate::data::Engagement;
 use chrono::{DateTime, SecondsFormat, Utc};
-use liaison_domain::Patch;
-use liaison_domain::model::{
-    AccountIn, ContactIn, EngagementIn, EngagementTypeIn, OpportunityIn, ParticipantIn,
-    ProfilePatch,
-};
-use liaison_domain::values::{ActivityType, Address, Amount, Direction, Disposition};
+use liaison_domain::model::EngagementIn;
 use serde::Serialize;
 
 fn instant(t: &DateTime<Utc>) -> String {
@@ -173,92 +168,13 @@ pub fn batch_json(items: &[Engagement]) -> Vec<u8> {
     out
 }
 
-fn value<T>(v: T) -> Patch<T> {
-    Patch::Value(v)
-}
-
-/// The same engagement as the engine's input: what the integrations face would have parsed
-/// from `engagement_json`.
+/// The same engagement as the engine's input: `engagement_json` read by the integrations
+/// face's own reader, so the engine loader writes what an HTTP sync of it would.
 pub fn engagement_in(e: &Engagement) -> EngagementIn {
-    let a = &e.account;
-    let o = &e.opportunity;
-    let account = AccountIn {
-        external_id: a.external_id.clone(),
-        name: value(a.name.clone()),
-        profile: ProfilePatch {
-            latitude: value(a.latitude),
-            longitude: value(a.longitude),
-            addresses: value(vec![Address {
-                country: a.address.country.to_owned(),
-                street: a.address.street.clone(),
-                city: a.address.city.to_owned(),
-                state: a.address.state.to_owned(),
-                zip: a.address.zip.clone(),
-            }]),
-            phone_numbers: value(vec![a.phone.clone()]),
-            email_addresses: value(a.email.iter().cloned().collect()),
-            last_activity_at: Patch::Absent,
-        },
-        lifecycle: Default::default(),
-    };
-    let contact = match &e.contact {
-        Some(c) => value(ContactIn {
-            external_id: c.external_id.clone(),
-            name: value(c.name.clone()),
-            profile: ProfilePatch {
-                email_addresses: value(vec![c.email.clone()]),
-                phone_numbers: value(vec![c.phone.clone()]),
-                ..ProfilePatch::default()
-            },
-            account: Patch::Absent,
-            lifecycle: Default::default(),
-        }),
-        None => Patch::Absent,
-    };
-    let opportunity = OpportunityIn {
-        external_id: o.external_id.clone(),
-        name: value(o.name.clone()),
-        amount: Amount::parse(o.amount).map_or(Patch::Absent, Patch::Value),
-        closed_at: o.closed_at.map_or(Patch::Absent, Patch::Value),
-        remote_created_at: value(o.remote_created_at),
-        disposition: Disposition::parse(o.disposition).map_or(Patch::Absent, Patch::Value),
-        copy_engagement_relationships: true,
-        ..OpportunityIn::default()
-    };
-    EngagementIn {
-        external_id: e.external_id.clone(),
-        direction: e
-            .direction
-            .and_then(Direction::parse)
-            .map_or(Patch::Absent, Patch::Value),
-        subject: value(e.subject.clone()),
-        content: e.content.clone().map_or(Patch::Absent, Patch::Value),
-        start_time: value(e.start),
-        start_time_localized: value(e.start_localized.clone()),
-        end_time: value(e.end),
-        remote_created_at: value(e.remote_created_at),
-        remote_updated_at: value(e.remote_updated_at),
-        engagement_type: ActivityType::parse(e.engagement_type.activity_type).map_or(
-            Patch::Absent,
-            |activity_type| {
-                value(EngagementTypeIn {
-                    external_id: Some(e.engagement_type.external_id.to_owned()),
-                    name: e.engagement_type.name.to_owned(),
-                    activity_type,
-                })
-            },
-        ),
-        account: value(account),
-        contact,
-        opportunity: value(opportunity),
-        users: value(vec![ParticipantIn {
-            external_id: e.rep.external_id.clone(),
-            email: value(e.rep.email.clone()),
-            name: value(e.rep.name.clone()),
-            ..ParticipantIn::default()
-        }]),
-        ..EngagementIn::default()
-    }
+    let mut json = Vec::with_capacity(1_600);
+    engagement_json(e, true, &mut json);
+    let v: serde_json::Value = serde_json::from_slice(&json).expect("the renderer writes JSON");
+    liaison_api::integrations::read_engagement(&v).expect("generated engagements are valid")
 }
 
 #[cfg(test)]

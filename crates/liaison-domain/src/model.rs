@@ -109,7 +109,30 @@ pub struct Record<T> {
     /// in columns of their own. Left out of events: it repeats `data`.
     #[serde(skip)]
     pub indexed: Indexed,
+    /// What the source sent about this record, as a JSON object: the keys of every sync
+    /// merged, the latest value of each kept. Left out of events, which carry `data`.
+    #[serde(skip)]
+    pub remote_data: Option<String>,
     pub data: T,
+}
+
+/// What a source sent about one record, as it sent it.
+pub type RemoteData = serde_json::Map<String, serde_json::Value>;
+
+/// Folds what a sync sent about a record into what earlier syncs sent: the keys sent replace
+/// their earlier values, the keys not sent stay. Stored data that is no JSON object (it
+/// never is, unless edited by hand) is replaced.
+pub fn merge_remote(stored: &mut Option<String>, sent: Option<&RemoteData>) {
+    let Some(sent) = sent else { return };
+    let mut merged: RemoteData = stored
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    if stored.is_some() && sent.iter().all(|(k, v)| merged.get(k) == Some(v)) {
+        return;
+    }
+    merged.extend(sent.iter().map(|(k, v)| (k.clone(), v.clone())));
+    *stored = Some(serde_json::Value::Object(merged).to_string());
 }
 
 /// The fields of a record that lists filter, order and search on. Derived from the kind's own
@@ -163,6 +186,7 @@ impl<T> Record<T> {
             created_at: self.created_at,
             updated_at: self.updated_at,
             indexed: self.indexed,
+            remote_data: self.remote_data,
             data: f(self.data),
         }
     }
@@ -180,6 +204,7 @@ impl<T> Record<T> {
             && self.remote_updated_at == other.remote_updated_at
             && self.deleted_at == other.deleted_at
             && self.merged_into == other.merged_into
+            && self.remote_data == other.remote_data
             && self.data == other.data
     }
 }
@@ -523,6 +548,8 @@ pub struct AccountIn {
     pub name: Patch<String>,
     pub profile: ProfilePatch,
     pub lifecycle: Lifecycle,
+    /// The record as the source sent it, without the records nested in it.
+    pub remote_data: Option<RemoteData>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -532,6 +559,8 @@ pub struct ContactIn {
     pub profile: ProfilePatch,
     pub account: Patch<AccountIn>,
     pub lifecycle: Lifecycle,
+    /// The record as the source sent it, without the records nested in it.
+    pub remote_data: Option<RemoteData>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -541,6 +570,8 @@ pub struct LeadIn {
     pub last_name: Patch<String>,
     pub profile: ProfilePatch,
     pub lifecycle: Lifecycle,
+    /// The record as the source sent it, without the records nested in it.
+    pub remote_data: Option<RemoteData>,
 }
 
 /// A rep as a sync names them in `engagementUsers` / `opportunityUsers`.
@@ -612,6 +643,8 @@ pub struct OpportunityIn {
     pub users: Patch<Vec<ParticipantIn>>,
     /// Nested in an engagement: copy the engagement's account, contact and lead.
     pub copy_engagement_relationships: bool,
+    /// The record as the source sent it, without the records nested in it.
+    pub remote_data: Option<RemoteData>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -637,6 +670,8 @@ pub struct EngagementIn {
     pub opportunity: Patch<OpportunityIn>,
     /// As `OpportunityIn::users`.
     pub users: Patch<Vec<ParticipantIn>>,
+    /// The record as the source sent it, without the records nested in it.
+    pub remote_data: Option<RemoteData>,
 }
 
 impl AccountIn {

@@ -113,6 +113,7 @@ impl<'t, T: StoreTx> Unit<'t, T> {
             created_at: self.now,
             updated_at: self.now,
             indexed: Indexed::default(),
+            remote_data: None,
             data: E::default(),
         }
     }

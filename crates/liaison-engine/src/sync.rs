@@ -92,6 +92,7 @@ impl<T: StoreTx> Unit<'_, T> {
             .clone()
             .unwrap_or_else(|| self.fresh(&input.external_id));
         let life = input.lifecycle.clone();
+        merge_remote(&mut rec.remote_data, input.remote_data.as_ref());
         input.apply(&mut rec.data);
         self.apply_lifecycle(old.as_ref(), rec, life).await
     }
@@ -114,6 +115,7 @@ impl<T: StoreTx> Unit<'_, T> {
         let mut rec = old
             .clone()
             .unwrap_or_else(|| self.fresh(&input.external_id));
+        merge_remote(&mut rec.remote_data, input.remote_data.as_ref());
         ContactIn::apply_fields(input.name, input.profile, &mut rec.data);
         match input.account {
             Patch::Absent => {}
@@ -130,6 +132,7 @@ impl<T: StoreTx> Unit<'_, T> {
             .clone()
             .unwrap_or_else(|| self.fresh(&input.external_id));
         let life = input.lifecycle.clone();
+        merge_remote(&mut rec.remote_data, input.remote_data.as_ref());
         input.apply_fields(&mut rec.data);
         self.apply_lifecycle(old.as_ref(), rec, life).await
     }
@@ -247,6 +250,7 @@ impl<T: StoreTx> Unit<'_, T> {
         let mut rec = old
             .clone()
             .unwrap_or_else(|| self.fresh(&input.external_id));
+        merge_remote(&mut rec.remote_data, input.remote_data.as_ref());
         OpportunityFields {
             name: input.name,
             amount: input.amount,
@@ -323,6 +327,7 @@ impl<T: StoreTx> Unit<'_, T> {
         let mut rec = old
             .clone()
             .unwrap_or_else(|| self.fresh(&input.external_id));
+        merge_remote(&mut rec.remote_data, input.remote_data.as_ref());
         EngagementFields {
             direction: input.direction,
             subject: input.subject,

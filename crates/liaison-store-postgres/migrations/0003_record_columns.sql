@@ -1,5 +1,6 @@
 -- The fields lists filter, order and search on move out of the JSON `data` into columns of
--- their own, and an opportunity's contacts into rows of their own. Rows written before this
+-- their own, an opportunity's contacts into rows of their own, and records keep their raw
+-- payloads. Rows written before this
 -- migration are filled in by the store right after it (the `backfill_record_columns` mark),
 -- from their data, by the same rule that fills every new row.
 -- Titles compare byte by byte (`C`), as SQLite's do, so both backends order them alike.
@@ -11,7 +12,10 @@ ALTER TABLE records
     ADD COLUMN end_time timestamptz,
     ADD COLUMN direction text,
     ADD COLUMN is_private boolean NOT NULL DEFAULT false,
-    ADD COLUMN remote_created_at timestamptz;
+    ADD COLUMN remote_created_at timestamptz,
+    -- What the source last sent about the record, as a JSON object (syncs merge into it).
+    -- Rows written before it existed have none: their payloads were not kept.
+    ADD COLUMN remote_data text;
 
 CREATE TABLE opportunity_contacts (
     opportunity_id uuid NOT NULL,

@@ -411,7 +411,7 @@ impl StoreTx for PgTx {
         let sql = format!(
             "INSERT INTO records ({RECORD_WRITE_COLS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $23, $24, $25, $26) ON CONFLICT DO NOTHING"
+             $19, $20, $21, $22, $23, $24, $25, $26, $27) ON CONFLICT DO NOTHING"
         );
         let done = bind_record(sqlx::query(sqlx::AssertSqlSafe(sql)), r)
             .execute(self.c())
@@ -434,7 +434,7 @@ impl StoreTx for PgTx {
             sort_at = $13, remote_updated_at = $14, deleted_at = $15, merged_into = $16, \
             created_at = $17, updated_at = $18, data = $19, title = $20, start_time = $21, \
             end_time = $22, direction = $23, is_private = $24, remote_created_at = $25, \
-            title_key = $26 WHERE id = $1 AND NOT EXISTS \
+            remote_data = $26, title_key = $27 WHERE id = $1 AND NOT EXISTS \
             (SELECT 1 FROM records WHERE org_id = $2 AND connection_id = $3 AND kind = $4 \
             AND external_id = $5 AND id <> $1)";
         let done = bind_record(sqlx::query(sql), r)

@@ -14,7 +14,7 @@ use uuid::Uuid;
 pub const RECORD_WRITE_COLS: &str = "id, org_id, connection_id, kind, external_id, account_id, \
     contact_id, lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, sort_at, \
     remote_updated_at, deleted_at, merged_into, created_at, updated_at, data, title, \
-    start_time, end_time, direction, is_private, remote_created_at, title_key";
+    start_time, end_time, direction, is_private, remote_created_at, remote_data, title_key";
 
 /// The columns a record is read with from the table or alias `t`: the written ones (but the
 /// search key) and an opportunity's contacts, in order.

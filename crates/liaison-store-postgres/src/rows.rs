@@ -83,10 +83,11 @@ pub fn record(r: &PgRow) -> Result<RecordRow> {
                 .map(RecordId::from_uuid)
                 .collect(),
         },
+        remote_data: os(r, "remote_data")?,
     })
 }
 
-/// Binds a record's columns as `$1..$26`, in `RECORD_WRITE_COLS` order.
+/// Binds a record's columns as `$1..$27`, in `RECORD_WRITE_COLS` order.
 pub fn bind_record<'q>(
     q: Query<'q, Postgres, PgArguments>,
     r: &RecordRow,
@@ -116,6 +117,7 @@ pub fn bind_record<'q>(
         .bind(r.indexed.direction.map(|d| d.as_str()))
         .bind(r.indexed.is_private)
         .bind(r.indexed.remote_created_at)
+        .bind(r.remote_data.clone())
         .bind(r.indexed.title_key())
 }
 

@@ -1,5 +1,6 @@
 -- The fields lists filter, order and search on move out of the JSON `data` into columns of
--- their own, and an opportunity's contacts into rows of their own. Rows written before this
+-- their own, an opportunity's contacts into rows of their own, and records keep their raw
+-- payloads. Rows written before this
 -- migration are filled in by the store right after it (the `backfill_record_columns` mark),
 -- from their data, by the same rule that fills every new row.
 
@@ -10,6 +11,9 @@ ALTER TABLE records ADD COLUMN end_time INTEGER;
 ALTER TABLE records ADD COLUMN direction TEXT;
 ALTER TABLE records ADD COLUMN is_private INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE records ADD COLUMN remote_created_at INTEGER;
+-- What the source last sent about the record, as a JSON object (syncs merge into it). Rows
+-- written before it existed have none: their payloads were not kept.
+ALTER TABLE records ADD COLUMN remote_data TEXT;
 
 CREATE TABLE opportunity_contacts (
     opportunity_id BLOB NOT NULL,

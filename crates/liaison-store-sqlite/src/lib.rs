@@ -406,7 +406,7 @@ impl StoreTx for SqliteTx {
             &format!(
                 "INSERT INTO records ({RECORD_WRITE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
                  ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
-                 ?24, ?25, ?26)"
+                 ?24, ?25, ?26, ?27)"
             ),
             record_params(r),
         )?;
@@ -424,7 +424,7 @@ impl StoreTx for SqliteTx {
              sort_at = ?13, remote_updated_at = ?14, deleted_at = ?15, merged_into = ?16, \
              created_at = ?17, updated_at = ?18, data = ?19, title = ?20, start_time = ?21, \
              end_time = ?22, direction = ?23, is_private = ?24, remote_created_at = ?25, \
-             title_key = ?26 WHERE id = ?1",
+             remote_data = ?26, title_key = ?27 WHERE id = ?1",
             record_params(r),
         )?;
         if r.kind == RecordKind::Opportunity {

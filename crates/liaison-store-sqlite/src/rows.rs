@@ -74,8 +74,9 @@ pub fn record(r: &Row) -> Result<RecordRow> {
                 .transpose()?,
             is_private: get(r, 23)?,
             remote_created_at: ot(r, 24)?,
-            contacts: hex_ids(get::<Option<String>>(r, 25)?.as_deref())?,
+            contacts: hex_ids(get::<Option<String>>(r, 26)?.as_deref())?,
         },
+        remote_data: get(r, 25)?,
     })
 }
 
@@ -93,8 +94,8 @@ fn hex_ids(list: Option<&str>) -> Result<Vec<RecordId>> {
         .collect()
 }
 
-/// A record's columns as `?1..?26`, in `RECORD_WRITE_COLS` order.
-pub fn record_params(r: &RecordRow) -> [Box<dyn ToSql + '_>; 26] {
+/// A record's columns as `?1..?27`, in `RECORD_WRITE_COLS` order.
+pub fn record_params(r: &RecordRow) -> [Box<dyn ToSql + '_>; 27] {
     [
         Box::new(r.id.uuid()),
         Box::new(r.org.uuid()),
@@ -121,6 +122,7 @@ pub fn record_params(r: &RecordRow) -> [Box<dyn ToSql + '_>; 26] {
         Box::new(r.indexed.direction.map(|d| d.as_str())),
         Box::new(r.indexed.is_private),
         Box::new(r.indexed.remote_created_at.as_ref().map(ts)),
+        Box::new(r.remote_data.as_deref()),
         Box::new(r.indexed.title_key()),
     ]
 }

@@ -74,6 +74,7 @@ pub fn record(t: &Tenant, kind: RecordKind, external_id: &str) -> RecordRow {
         created_at: created,
         updated_at: created,
         indexed: Indexed::default(),
+        remote_data: None,
         data: "{}".into(),
     }
 }

@@ -32,6 +32,7 @@ pub async fn records_round_trip<S: Store>(store: &S) {
     full.created_at = minute(0);
     full.updated_at = minute(2);
     full.data = ODD_JSON.into();
+    full.remote_data = Some(ODD_JSON.into());
     full.indexed = Indexed {
         title: Some("Zoë 🙂 Ünïcode".into()),
         start_time: Some(at(-1_234_567)),
@@ -95,6 +96,7 @@ pub async fn records_round_trip<S: Store>(store: &S) {
         created_at: minute(11),
         updated_at: minute(12),
         indexed: Indexed::default(),
+        remote_data: None,
         data: "[]".into(),
         ..full.clone()
     };
@@ -114,6 +116,7 @@ pub async fn records_round_trip<S: Store>(store: &S) {
             contacts: vec![],
             ..full.indexed.clone()
         },
+        remote_data: Some("{}".into()),
         data: ODD_JSON.into(),
         ..bare.clone()
     };

@@ -923,7 +923,87 @@ async fn a_batch_lands_the_last_version_of_what_it_repeats(s: &TestServer) {
     assert_eq!(e["engagementType"], "Visit", "one type, in its last state");
 }
 
+/// What the CRM sent about each record is kept as it sent it, fields Liaison does not model
+/// included, each record's apart from the records nested in it; later syncs merge into it.
+async fn raw_payloads_are_kept_and_merged(s: &TestServer) {
+    let first = s
+        .sync(json!({
+            "externalId": "raw-1",
+            "subject": "Roof",
+            "crmStage": "new",
+            "account": {"externalId": "acc-raw", "name": "Acme", "crmTier": "gold"}
+        }))
+        .await;
+    let raw =
+        |r: Option<String>| -> Value { serde_json::from_str(&r.expect("remote data")).unwrap() };
+    assert_eq!(
+        raw(s.engagement("raw-1").await.remote_data),
+        json!({"externalId": "raw-1", "subject": "Roof", "crmStage": "new"})
+    );
+    let account = first["account"]["id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    assert_eq!(
+        raw(s.account(&account).await.remote_data),
+        json!({"externalId": "acc-raw", "name": "Acme", "crmTier": "gold"})
+    );
+    let partial = json!({"externalId": "raw-1", "crmStage": "won", "crmTags": [1, {"a": null}]});
+    s.sync(partial.clone()).await;
+    assert_eq!(
+        raw(s.engagement("raw-1").await.remote_data),
+        json!({"externalId": "raw-1", "subject": "Roof", "crmStage": "won", "crmTags": [1, {"a": null}]})
+    );
+    let events = s.events().await.len();
+    s.sync(partial).await;
+    assert_eq!(
+        s.events().await.len(),
+        events,
+        "the same payload again changes nothing"
+    );
+}
+
+/// Privacy is set by a face that carries it (here, the engine directly), kept by syncs that
+/// do not mention it, cleared by `null`, and filters lists.
+async fn privacy_is_kept_and_filters(s: &TestServer) {
+    use liaison_domain::Patch;
+    use liaison_store::{Field, Filter, Value as V};
+    s.sync(json!({"externalId": "open-1", "subject": "Open"}))
+        .await;
+    s.sync_through_engine(liaison_domain::model::EngagementIn {
+        external_id: "secret-1".into(),
+        subject: Patch::Value("Secret".into()),
+        is_private: Patch::Value(true),
+        ..Default::default()
+    })
+    .await;
+    s.sync(json!({"externalId": "secret-1", "subject": "Still secret"}))
+        .await;
+    assert!(
+        s.engagement("secret-1").await.data.is_private,
+        "kept by a sync that does not say"
+    );
+    let private = |b| {
+        liaison_engine::Listing::default().and(Filter::eq(Field::IsPrivate, V::Bool(b)).unwrap())
+    };
+    assert_eq!(s.engagement_ids(&private(true)).await, vec!["secret-1"]);
+    assert_eq!(s.engagement_ids(&private(false)).await, vec!["open-1"]);
+    s.sync_through_engine(liaison_domain::model::EngagementIn {
+        external_id: "secret-1".into(),
+        is_private: Patch::Null,
+        ..Default::default()
+    })
+    .await;
+    assert!(
+        !s.engagement("secret-1").await.data.is_private,
+        "null makes it public"
+    );
+    assert!(s.engagement_ids(&private(true)).await.is_empty());
+}
+
 on_both!(
+    raw_payloads_are_kept_and_merged,
+    privacy_is_kept_and_filters,
     a_batch_lands_the_last_version_of_what_it_repeats,
     quickstart_round_trips,
     full_payload_round_trips,

@@ -63,6 +63,17 @@ fn lifecycle(r: &mut Reader, o: &Obj) -> Lifecycle {
     }
 }
 
+/// The object as sent, without the records nested in it (each keeps its own).
+fn remote(o: &Obj, nested: &[&str]) -> Option<RemoteData> {
+    Some(
+        o.map
+            .iter()
+            .filter(|(k, _)| !nested.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
 /// An account. The contract leaves a nested account's `externalId` optional, but an account
 /// without one can be neither matched nor found again, so Liaison requires it.
 pub fn account(r: &mut Reader, o: &Obj) -> Option<AccountIn> {
@@ -75,6 +86,7 @@ pub fn account(r: &mut Reader, o: &Obj) -> Option<AccountIn> {
         name,
         profile,
         lifecycle,
+        remote_data: remote(o, &[]),
     })
 }
 
@@ -106,6 +118,7 @@ pub fn contact(r: &mut Reader, o: &Obj) -> Option<ContactIn> {
         profile,
         account,
         lifecycle,
+        remote_data: remote(o, &["account"]),
     })
 }
 
@@ -121,6 +134,7 @@ fn lead(r: &mut Reader, o: &Obj) -> Option<LeadIn> {
         last_name,
         profile,
         lifecycle,
+        remote_data: remote(o, &[]),
     })
 }
 
@@ -184,6 +198,7 @@ pub fn opportunity(r: &mut Reader, o: &Obj, nested_in_engagement: bool) -> Optio
         remote_created_at: r.instant(o, "remoteCreatedAt"),
         last_activity_at: r.instant(o, "lastActivityAt"),
         disposition: r.enumeration(o, "disposition", Disposition::ALL, Disposition::parse),
+        remote_data: remote(o, &["account", "contact", "opportunityContacts"]),
         ..OpportunityIn::default()
     };
     if nested_in_engagement {
@@ -243,6 +258,7 @@ pub fn engagement(r: &mut Reader, o: &Obj) -> Option<EngagementIn> {
         lead: nested(r, o, "lead", lead),
         opportunity: nested(r, o, "opportunity", |r, o| opportunity(r, o, true)),
         users: reps(r, o, "engagementUsers"),
+        remote_data: remote(o, &["account", "contact", "lead", "opportunity"]),
     };
     // When both ends come in one payload the order can be checked here; a payload that moves
     // one end is checked against the stored other end by the engine.

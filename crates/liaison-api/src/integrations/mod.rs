@@ -17,7 +17,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use liaison_domain::Error;
+use liaison_domain::{Error, Issues};
 use liaison_engine::Caller;
 use liaison_store::Store;
 use serde_json::{Value, json};
@@ -31,6 +31,12 @@ pub fn router<S: Store>() -> Router<AppState<S>> {
         .merge(participants::router())
         .merge(users::router())
         .merge(identity::router())
+}
+
+/// One engagement of a sync body, read exactly as the sync endpoints read it (for tools that
+/// drive the engine with the face's inputs, such as the benchmark's loader).
+pub fn read_engagement(v: &Value) -> Result<liaison_domain::model::EngagementIn, Issues> {
+    inputs::parse(v, vec![], inputs::engagement)
 }
 
 /// A domain error rendered in this face's envelope.

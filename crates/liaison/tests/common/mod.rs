@@ -5,8 +5,9 @@
 pub mod schema;
 
 use liaison::Server;
+use liaison_domain::model::{Account, Engagement, EngagementIn, Record};
 use liaison_domain::scope::{Scope, ScopeSet};
-use liaison_engine::{Caller, Engine};
+use liaison_engine::{Caller, Engine, Listing, RecordRef};
 use liaison_store::{Event, Store};
 use liaison_store_postgres::PgStore;
 use liaison_store_sqlite::SqliteStore;
@@ -270,6 +271,51 @@ impl TestServer {
             all.extend(page);
         }
         all
+    }
+
+    /// The engagement with this external id as the engine holds it.
+    pub async fn engagement(&self, external_id: &str) -> Record<Engagement> {
+        let caller = self.caller(&self.token).await;
+        let r = RecordRef::External(external_id.into());
+        match &self.engines {
+            Engines::Sqlite(e) => e.get_engagement(&caller, &r).await,
+            Engines::Postgres(e) => e.get_engagement(&caller, &r).await,
+        }
+        .expect("engagement")
+        .record
+    }
+
+    pub async fn account(&self, id: &str) -> Record<Account> {
+        let caller = self.caller(&self.token).await;
+        match &self.engines {
+            Engines::Sqlite(e) => e.get_account(&caller, id).await,
+            Engines::Postgres(e) => e.get_account(&caller, id).await,
+        }
+        .expect("account")
+    }
+
+    /// Syncs an engagement through the engine itself, for fields no face carries yet.
+    pub async fn sync_through_engine(&self, input: EngagementIn) {
+        let caller = self.caller(&self.token).await;
+        match &self.engines {
+            Engines::Sqlite(e) => e.sync_engagement(&caller, input).await.map(|_| ()),
+            Engines::Postgres(e) => e.sync_engagement(&caller, input).await.map(|_| ()),
+        }
+        .expect("sync")
+    }
+
+    /// Engagements through the engine's list contract, as ids in order.
+    pub async fn engagement_ids(&self, listing: &Listing) -> Vec<String> {
+        let caller = self.caller(&self.token).await;
+        match &self.engines {
+            Engines::Sqlite(e) => e.list_engagements(&caller, listing).await,
+            Engines::Postgres(e) => e.list_engagements(&caller, listing).await,
+        }
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|v| v.record.external_id)
+        .collect()
     }
 
     pub async fn revoke(&self, token: &str) {
