@@ -7,6 +7,7 @@ pub mod ids;
 pub mod issues;
 pub mod model;
 pub mod patch;
+pub mod prefixed;
 pub mod rules;
 pub mod scope;
 pub mod secret;

@@ -783,10 +783,10 @@ pub struct UserPatch {
 /// A participant created or changed directly (engagement users, opportunity users).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParticipantPatch {
-    /// The engagement or opportunity id.
-    pub parent: Option<String>,
-    /// The CRM user id.
-    pub crm_user: Option<String>,
+    /// Moves the rep to this engagement or opportunity.
+    pub parent: Option<RecordId>,
+    /// Makes the place another CRM user's.
+    pub crm_user: Option<CrmUserId>,
     pub name: Patch<String>,
     pub share: Patch<Share>,
 }

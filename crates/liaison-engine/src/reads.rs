@@ -52,10 +52,11 @@ impl Listing {
     }
 }
 
-/// How a path names a record: by Liaison's id or by the CRM's.
+/// How a request names a record: by Liaison's id or by the CRM's (within the caller's
+/// connection).
 #[derive(Debug, Clone)]
 pub enum RecordRef {
-    Internal(String),
+    Internal(RecordId),
     External(String),
 }
 
@@ -125,10 +126,7 @@ impl<S: Store> Engine<S> {
         r: &RecordRef,
     ) -> Result<Record<E>> {
         let rec = match r {
-            RecordRef::Internal(raw) => match RecordId::parse(raw) {
-                Some(id) => load::<E, S::Tx>(tx, caller.org, id).await?,
-                None => None,
-            },
+            RecordRef::Internal(id) => load::<E, S::Tx>(tx, caller.org, *id).await?,
             RecordRef::External(ext) => tx
                 .get_record_by_external(caller.org, caller.connection, E::KIND, ext)
                 .await
@@ -300,14 +298,13 @@ impl<S: Store> Engine<S> {
     pub async fn user_engagements(
         &self,
         caller: &Caller,
-        user: &str,
+        user: UserId,
         after: Option<&str>,
         before: Option<&str>,
         limit: u32,
     ) -> Result<Vec<EngagementView>> {
         caller.require(Scope::EngagementsRead)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let user = UserId::parse(user).ok_or(Error::NotFound("User"))?;
         tx.get_user(caller.org, user)
             .await
             .map_err(store_error)?
@@ -365,10 +362,10 @@ impl<S: Store> Engine<S> {
         self.delete_record::<Opportunity>(caller, r).await
     }
 
-    pub async fn get_account(&self, caller: &Caller, id: &str) -> Result<Record<Account>> {
+    pub async fn get_account(&self, caller: &Caller, id: RecordId) -> Result<Record<Account>> {
         caller.require(Scope::CompaniesRead)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
-        self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id.to_owned()))
+        self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id))
             .await
     }
 
@@ -416,12 +413,12 @@ impl<S: Store> Engine<S> {
     pub async fn update_account(
         &self,
         caller: &Caller,
-        id: &str,
+        id: RecordId,
         input: AccountIn,
     ) -> Result<Record<Account>> {
         caller.require(Scope::CompaniesWrite)?;
         in_write_tx!(self, tx => async {
-            let old = self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id.to_owned())).await?;
+            let old = self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id)).await?;
             let mut unit = Unit::new(&mut tx, caller.org, old.connection, time::now());
             let mut new = old.clone();
             input.clone().apply(&mut new.data);
@@ -429,9 +426,9 @@ impl<S: Store> Engine<S> {
         }.await)
     }
 
-    pub async fn delete_account(&self, caller: &Caller, id: &str) -> Result<()> {
+    pub async fn delete_account(&self, caller: &Caller, id: RecordId) -> Result<()> {
         caller.require(Scope::CompaniesWrite)?;
-        self.delete_record::<Account>(caller, &RecordRef::Internal(id.to_owned()))
+        self.delete_record::<Account>(caller, &RecordRef::Internal(id))
             .await
     }
 
@@ -455,7 +452,7 @@ impl<S: Store> Engine<S> {
         &self,
         caller: &Caller,
         kind: ParentKind,
-        id: &str,
+        id: ParticipantId,
     ) -> Result<ParticipantView> {
         caller.require(Self::participant_scope(kind, false))?;
         let mut tx = self.store.read().await.map_err(store_error)?;
@@ -469,9 +466,8 @@ impl<S: Store> Engine<S> {
         tx: &mut S::Tx,
         caller: &Caller,
         kind: ParentKind,
-        id: &str,
+        id: ParticipantId,
     ) -> Result<Participant> {
-        let id = ParticipantId::parse(id).ok_or(Error::NotFound(Self::participant_noun(kind)))?;
         tx.get_participant(caller.org, id)
             .await
             .map_err(store_error)?
@@ -483,32 +479,24 @@ impl<S: Store> Engine<S> {
         &self,
         caller: &Caller,
         kind: ParentKind,
-        parent: Option<&str>,
-        crm_user: Option<&str>,
+        parent: Option<RecordId>,
+        crm_user: Option<CrmUserId>,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<ParticipantView>> {
         caller.require(Self::participant_scope(kind, false))?;
         let fingerprint = format!(
-            "participants|{}|{}|{parent:?}|{crm_user:?}",
+            "participants|{}|{}|{:?}|{:?}",
             caller.org,
-            kind.as_str()
+            kind.as_str(),
+            parent.map(|p| p.to_string()),
+            crm_user.map(|u| u.to_string()),
         );
         let after = self.decode_cursor(&fingerprint, cursor)?;
-        // A filter on an id that cannot exist matches nothing rather than erroring.
-        let parent_id = parent.map(RecordId::parse);
-        let crm_id = crm_user.map(CrmUserId::parse);
-        if matches!(parent_id, Some(None)) || matches!(crm_id, Some(None)) {
-            return Ok(Page {
-                items: vec![],
-                next_cursor: None,
-                prev_cursor: None,
-            });
-        }
         let limit = limit.clamp(1, MAX_PAGE);
         let query = ParticipantQuery {
-            parent: parent_id.flatten(),
-            crm_user: crm_id.flatten(),
+            parent,
+            crm_user,
             after: after.map(|k| ParticipantId::from_uuid(k.id)),
             limit: limit + 1,
         };
@@ -529,32 +517,21 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// Puts a rep on a live parent record. A rep removed from it before gets the same row
+    /// back, fresh.
     pub async fn create_participant(
         &self,
         caller: &Caller,
         kind: ParentKind,
+        parent_id: RecordId,
+        crm_user: CrmUserId,
         input: ParticipantPatch,
     ) -> Result<ParticipantView> {
         caller.require(Self::participant_scope(kind, true))?;
-        let mut missing = Issues::default();
-        if input.parent.is_none() {
-            let field = match kind {
-                ParentKind::Engagement => "engagementId",
-                ParentKind::Opportunity => "opportunityId",
-            };
-            missing.push(Issue::required(vec![field.into()], "string"));
-        }
-        if input.crm_user.is_none() {
-            missing.push(Issue::required(vec!["userId".into()], "string"));
-        }
-        let (parent, crm_user) =
-            missing.into_result((input.parent.clone(), input.crm_user.clone()))?;
-        let (parent, crm_user) = (parent.unwrap_or_default(), crm_user.unwrap_or_default());
         in_write_tx!(self, tx => async {
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
-            let parent_id = RecordId::parse(&parent).ok_or(Error::NotFound(kind.record_kind().noun()))?;
             unit.live_parent(kind, parent_id).await?;
-            let crm = self.crm_user_in(&mut unit, &crm_user).await?;
+            let crm = self.crm_user_in(&mut unit, crm_user).await?;
             let old = unit.tx.find_participant(caller.org, parent_id, crm.id).await.map_err(store_error)?;
             if old.as_ref().is_some_and(|p| p.deleted_at.is_none()) {
                 return Err(Error::Conflict(format!(
@@ -586,8 +563,7 @@ impl<S: Store> Engine<S> {
         }.await)
     }
 
-    async fn crm_user_in(&self, unit: &mut Unit<'_, S::Tx>, raw: &str) -> Result<CrmUser> {
-        let id = CrmUserId::parse(raw).ok_or(Error::NotFound("User"))?;
+    async fn crm_user_in(&self, unit: &mut Unit<'_, S::Tx>, id: CrmUserId) -> Result<CrmUser> {
         unit.tx
             .get_crm_users(unit.org, &[id])
             .await
@@ -600,7 +576,7 @@ impl<S: Store> Engine<S> {
         &self,
         caller: &Caller,
         kind: ParentKind,
-        id: &str,
+        id: ParticipantId,
         input: ParticipantPatch,
     ) -> Result<ParticipantView> {
         caller.require(Self::participant_scope(kind, true))?;
@@ -608,15 +584,11 @@ impl<S: Store> Engine<S> {
             let old = self.live_participant(&mut tx, caller, kind, id).await?;
             let mut unit = Unit::new(&mut tx, caller.org, old.connection, time::now());
             let mut new = old.clone();
-            if let Some(raw) = &input.parent {
-                let parent = RecordId::parse(raw).ok_or(Error::NotFound(kind.record_kind().noun()))?;
+            if let Some(parent) = input.parent {
                 unit.live_parent(kind, parent).await?;
                 new.parent = parent;
             }
-            let crm = match &input.crm_user {
-                Some(raw) => self.crm_user_in(&mut unit, raw).await?,
-                None => self.crm_user_in(&mut unit, &old.crm_user.to_string()).await?,
-            };
+            let crm = self.crm_user_in(&mut unit, input.crm_user.unwrap_or(old.crm_user)).await?;
             new.crm_user = crm.id;
             if (new.parent, new.crm_user) != (old.parent, old.crm_user)
                 && let Some(other) = unit.tx.find_participant(caller.org, new.parent, new.crm_user).await.map_err(store_error)?
@@ -636,7 +608,7 @@ impl<S: Store> Engine<S> {
         &self,
         caller: &Caller,
         kind: ParentKind,
-        id: &str,
+        id: ParticipantId,
     ) -> Result<()> {
         caller.require(Self::participant_scope(kind, true))?;
         in_write_tx!(self, tx => async {
@@ -674,9 +646,8 @@ impl<S: Store> Engine<S> {
         }))
     }
 
-    pub async fn get_crm_user(&self, caller: &Caller, id: &str) -> Result<CrmUser> {
+    pub async fn get_crm_user(&self, caller: &Caller, id: CrmUserId) -> Result<CrmUser> {
         caller.require(Scope::UsersRead)?;
-        let id = CrmUserId::parse(id).ok_or(Error::NotFound("User"))?;
         let mut tx = self.store.read().await.map_err(store_error)?;
         tx.get_crm_users(caller.org, &[id])
             .await

@@ -120,14 +120,13 @@ impl<S: Store> Engine<S> {
     pub async fn update_user(
         &self,
         caller: &Caller,
-        id: &str,
+        id: UserId,
         patch: UserPatch,
     ) -> Result<WorkspaceUser> {
         caller.require(Scope::UsersWrite)?;
         if let Some(org) = &patch.organization_id {
             Self::check_org(caller, org)?;
         }
-        let id = UserId::parse(id).ok_or(Error::NotFound("User"))?;
         in_write_tx!(self, tx => async {
             let old = tx.get_user(caller.org, id).await.map_err(store_error)?.ok_or(Error::NotFound("User"))?;
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
@@ -146,9 +145,8 @@ impl<S: Store> Engine<S> {
         }.await)
     }
 
-    pub async fn get_user(&self, caller: &Caller, id: &str) -> Result<WorkspaceUser> {
+    pub async fn get_user(&self, caller: &Caller, id: UserId) -> Result<WorkspaceUser> {
         caller.require(Scope::UsersRead)?;
-        let id = UserId::parse(id).ok_or(Error::NotFound("User"))?;
         let mut tx = self.store.read().await.map_err(store_error)?;
         tx.get_user(caller.org, id)
             .await

@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use liaison_domain::model::AccountIn;
-use liaison_domain::{Error, Issue};
+use liaison_domain::{Error, Issue, RecordId};
 use liaison_store::Store;
 
 pub fn router<S: Store>() -> Router<AppState<S>> {
@@ -53,6 +53,10 @@ fn update_body(r: &mut Reader, o: &Obj) -> Option<AccountIn> {
     })
 }
 
+fn account_id(raw: &str) -> Result<RecordId, Error> {
+    super::id_of(raw, "Account", RecordId::parse)
+}
+
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -88,7 +92,12 @@ async fn get_one<S: Store>(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AccountOut>> {
-    Ok(Json(st.engine.get_account(&caller, &id).await?.into()))
+    Ok(Json(
+        st.engine
+            .get_account(&caller, account_id(&id)?)
+            .await?
+            .into(),
+    ))
 }
 
 async fn update<S: Store>(
@@ -99,7 +108,10 @@ async fn update<S: Store>(
 ) -> ApiResult<Json<AccountOut>> {
     let input = inputs::parse(&body, vec![], update_body).map_err(Error::from)?;
     Ok(Json(
-        st.engine.update_account(&caller, &id, input).await?.into(),
+        st.engine
+            .update_account(&caller, account_id(&id)?, input)
+            .await?
+            .into(),
     ))
 }
 
@@ -108,6 +120,6 @@ async fn delete_one<S: Store>(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<bool>> {
-    st.engine.delete_account(&caller, &id).await?;
+    st.engine.delete_account(&caller, account_id(&id)?).await?;
     Ok(Json(true))
 }

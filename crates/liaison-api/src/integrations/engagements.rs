@@ -10,7 +10,7 @@ use crate::request::{BATCH_BODY_LIMIT, BATCH_ITEM_LIMIT, BODY_LIMIT, param_u32};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use liaison_domain::{Error, Issue, Issues};
+use liaison_domain::{Error, Issue, Issues, RecordId, UserId};
 use liaison_engine::{Listing, RecordRef};
 use liaison_store::Store;
 use liaison_store::{Field, Filter, Value as FieldValue};
@@ -228,9 +228,17 @@ async fn list<S: Store>(
 }
 
 /// `idType=internal` (the default) or `external`.
-pub(super) fn record_ref(id: String, params: &HashMap<String, String>) -> Result<RecordRef, Error> {
+pub(super) fn record_ref(
+    id: String,
+    params: &HashMap<String, String>,
+    noun: &'static str,
+) -> Result<RecordRef, Error> {
     match params.get("idType").map(String::as_str) {
-        None | Some("") | Some("internal") => Ok(RecordRef::Internal(id)),
+        None | Some("") | Some("internal") => Ok(RecordRef::Internal(super::id_of(
+            &id,
+            noun,
+            RecordId::parse,
+        )?)),
         Some("external") => Ok(RecordRef::External(id)),
         Some(other) => Err(Issues::from(Issue::bad_enum(
             vec!["idType".into()],
@@ -247,7 +255,7 @@ async fn get_one<S: Store>(
     Path(id): Path<String>,
     Params(params): Params,
 ) -> ApiResult<Json<EngagementOut>> {
-    let r = record_ref(id, &params)?;
+    let r = record_ref(id, &params, "Engagement")?;
     Ok(Json(st.engine.get_engagement(&caller, &r).await?.into()))
 }
 
@@ -259,7 +267,7 @@ async fn delete_one<S: Store>(
 ) -> ApiResult<Json<bool>> {
     // `integrationPlatform` picks a connection in the contract; here the token already names
     // exactly one, so it is accepted and needs no effect.
-    let r = record_ref(id, &params)?;
+    let r = record_ref(id, &params, "Engagement")?;
     st.engine.delete_engagement(&caller, &r).await?;
     Ok(Json(true))
 }
@@ -275,7 +283,7 @@ async fn user_engagements<S: Store>(
         .engine
         .user_engagements(
             &caller,
-            &id,
+            super::id_of(&id, "User", UserId::parse)?,
             params.get("startingAfter").map(String::as_str),
             params.get("startingBefore").map(String::as_str),
             limit,

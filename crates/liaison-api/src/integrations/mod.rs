@@ -39,6 +39,15 @@ pub fn read_engagement(v: &Value) -> Result<liaison_domain::model::EngagementIn,
     inputs::parse(v, vec![], inputs::engagement)
 }
 
+/// An id as a request gives it: text that cannot be one names nothing, a 404 for `noun`.
+pub(super) fn id_of<I>(
+    raw: &str,
+    noun: &'static str,
+    parse: fn(&str) -> Option<I>,
+) -> Result<I, Error> {
+    parse(raw).ok_or(Error::NotFound(noun))
+}
+
 /// A domain error rendered in this face's envelope.
 #[derive(Debug)]
 pub struct ApiError(pub Error);

@@ -77,7 +77,7 @@ async fn get_one<S: Store>(
     Path(id): Path<String>,
     Params(params): Params,
 ) -> ApiResult<Json<OpportunityOut>> {
-    let r = record_ref(id, &params)?;
+    let r = record_ref(id, &params, "Opportunity")?;
     Ok(Json(st.engine.get_opportunity(&caller, &r).await?.into()))
 }
 
@@ -87,7 +87,7 @@ async fn delete_one<S: Store>(
     Path(id): Path<String>,
     Params(params): Params,
 ) -> ApiResult<Json<bool>> {
-    let r = record_ref(id, &params)?;
+    let r = record_ref(id, &params, "Opportunity")?;
     st.engine.delete_opportunity(&caller, &r).await?;
     Ok(Json(true))
 }

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use liaison_domain::model::{ParentKind, ParticipantPatch};
 use liaison_domain::values::Share;
-use liaison_domain::{Error, Patch};
+use liaison_domain::{CrmUserId, Error, Issue, Issues, ParticipantId, Patch, RecordId};
 use liaison_engine::ParticipantView;
 use liaison_store::Store;
 
@@ -83,13 +83,49 @@ impl Kind for Opp {
     }
 }
 
-fn body<K: Kind>(r: &mut Reader, o: &Obj) -> Option<ParticipantPatch> {
-    Some(ParticipantPatch {
+/// A body as sent: its ids still text, so that a missing one (422) is told apart from one
+/// that names nothing (404).
+struct BodyIn {
+    parent: Option<String>,
+    crm_user: Option<String>,
+    name: Patch<String>,
+    share: Patch<Share>,
+}
+
+fn body<K: Kind>(r: &mut Reader, o: &Obj) -> Option<BodyIn> {
+    Some(BodyIn {
         parent: r.string(o, K::PARENT_FIELD).as_value().cloned(),
         crm_user: r.string(o, "userId").as_value().cloned(),
         name: r.string(o, "name"),
         share: K::share(r, o),
     })
+}
+
+fn parent_id<K: Kind>(raw: &str) -> Result<RecordId, Error> {
+    super::id_of(raw, K::KIND.record_kind().noun(), RecordId::parse)
+}
+
+fn crm_user_id(raw: &str) -> Result<CrmUserId, Error> {
+    super::id_of(raw, "User", CrmUserId::parse)
+}
+
+fn participant_id<K: Kind>(raw: &str) -> Result<ParticipantId, Error> {
+    let noun = match K::KIND {
+        ParentKind::Engagement => "Engagement user",
+        ParentKind::Opportunity => "Opportunity user",
+    };
+    super::id_of(raw, noun, ParticipantId::parse)
+}
+
+impl BodyIn {
+    fn patch<K: Kind>(self) -> Result<ParticipantPatch, Error> {
+        Ok(ParticipantPatch {
+            parent: self.parent.as_deref().map(parent_id::<K>).transpose()?,
+            crm_user: self.crm_user.as_deref().map(crm_user_id).transpose()?,
+            name: self.name,
+            share: self.share,
+        })
+    }
 }
 
 async fn list<S: Store, K: Kind>(
@@ -98,13 +134,19 @@ async fn list<S: Store, K: Kind>(
     Params(params): Params,
 ) -> ApiResult<Response> {
     let limit = page_size(&params)?;
+    // A filter on an id that cannot exist matches nothing rather than erroring.
+    let parent = params.get(K::PARENT_FIELD).map(|p| RecordId::parse(p));
+    let crm_user = params.get("userId").map(|u| CrmUserId::parse(u));
+    if matches!(parent, Some(None)) || matches!(crm_user, Some(None)) {
+        return Ok(bare_list(Vec::<K::Out>::new(), None));
+    }
     let page = st
         .engine
         .list_participants(
             &caller,
             K::KIND,
-            params.get(K::PARENT_FIELD).map(String::as_str),
-            params.get("userId").map(String::as_str),
+            parent.flatten(),
+            crm_user.flatten(),
             params.get("cursor").map(String::as_str),
             limit,
         )
@@ -119,9 +161,19 @@ async fn create<S: Store, K: Kind>(
     Body(b): Body,
 ) -> ApiResult<Response> {
     let input = super::inputs::parse(&b, vec![], body::<K>).map_err(Error::from)?;
+    let mut missing = Issues::default();
+    if input.parent.is_none() {
+        missing.push(Issue::required(vec![K::PARENT_FIELD.into()], "string"));
+    }
+    if input.crm_user.is_none() {
+        missing.push(Issue::required(vec!["userId".into()], "string"));
+    }
+    missing.into_result(()).map_err(Error::from)?;
+    let parent = parent_id::<K>(input.parent.as_deref().unwrap_or_default())?;
+    let crm_user = crm_user_id(input.crm_user.as_deref().unwrap_or_default())?;
     let view = st
         .engine
-        .create_participant(&caller, K::KIND, input)
+        .create_participant(&caller, K::KIND, parent, crm_user, input.patch::<K>()?)
         .await?;
     Ok(Json(K::Out::from(view)).into_response())
 }
@@ -131,7 +183,10 @@ async fn get_one<S: Store, K: Kind>(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let view = st.engine.get_participant(&caller, K::KIND, &id).await?;
+    let view = st
+        .engine
+        .get_participant(&caller, K::KIND, participant_id::<K>(&id)?)
+        .await?;
     Ok(Json(K::Out::from(view)).into_response())
 }
 
@@ -141,10 +196,11 @@ async fn update<S: Store, K: Kind>(
     Path(id): Path<String>,
     Body(b): Body,
 ) -> ApiResult<Response> {
+    let id = participant_id::<K>(&id)?;
     let input = super::inputs::parse(&b, vec![], body::<K>).map_err(Error::from)?;
     let view = st
         .engine
-        .update_participant(&caller, K::KIND, &id, input)
+        .update_participant(&caller, K::KIND, id, input.patch::<K>()?)
         .await?;
     Ok(Json(K::Out::from(view)).into_response())
 }
@@ -154,6 +210,8 @@ async fn delete_one<S: Store, K: Kind>(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<bool>> {
-    st.engine.delete_participant(&caller, K::KIND, &id).await?;
+    st.engine
+        .delete_participant(&caller, K::KIND, participant_id::<K>(&id)?)
+        .await?;
     Ok(Json(true))
 }

@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use liaison_domain::model::{UserIn, UserPatch};
-use liaison_domain::{Error, Issue, Patch};
+use liaison_domain::{CrmUserId, Error, Issue, Patch, UserId};
 use liaison_store::Store;
 use serde_json::{Value, json};
 
@@ -43,8 +43,15 @@ async fn get_crm<S: Store>(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let user = st.engine.get_crm_user(&caller, &id).await?;
+    let user = st
+        .engine
+        .get_crm_user(&caller, super::id_of(&id, "User", CrmUserId::parse)?)
+        .await?;
     Ok(Json(json!({"data": CrmUserOut::from(user)})))
+}
+
+fn user_id(raw: &str) -> Result<UserId, Error> {
+    super::id_of(raw, "User", UserId::parse)
 }
 
 fn contact_settings(r: &mut Reader, o: &Obj) -> Patch<Value> {
@@ -144,7 +151,9 @@ async fn get_one<S: Store>(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserOut>> {
-    Ok(Json(st.engine.get_user(&caller, &id).await?.into()))
+    Ok(Json(
+        st.engine.get_user(&caller, user_id(&id)?).await?.into(),
+    ))
 }
 
 async fn update<S: Store>(
@@ -155,6 +164,9 @@ async fn update<S: Store>(
 ) -> ApiResult<Json<UserOut>> {
     let input = super::inputs::parse(&body, vec![], update_body).map_err(Error::from)?;
     Ok(Json(
-        st.engine.update_user(&caller, &id, input).await?.into(),
+        st.engine
+            .update_user(&caller, user_id(&id)?, input)
+            .await?
+            .into(),
     ))
 }

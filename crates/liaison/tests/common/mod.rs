@@ -287,6 +287,7 @@ impl TestServer {
 
     pub async fn account(&self, id: &str) -> Record<Account> {
         let caller = self.caller(&self.token).await;
+        let id = liaison_domain::RecordId::parse(id).expect("an account id");
         match &self.engines {
             Engines::Sqlite(e) => e.get_account(&caller, id).await,
             Engines::Postgres(e) => e.get_account(&caller, id).await,
