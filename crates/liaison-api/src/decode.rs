@@ -2,7 +2,7 @@
 //! instead of stopping at the first (clients fix all their fields in one round).
 
 use liaison_domain::time::{Instant, parse_instant};
-use liaison_domain::{Issue, Issues, Patch, PathSeg};
+use liaison_domain::{Issue, Issues, Patch, PathSeg, rules};
 use serde_json::{Map, Value};
 
 /// The JSON type name of a value, as validation messages spell it.
@@ -85,8 +85,41 @@ impl Reader {
         }
     }
 
+    /// A text within `max` bytes and without NUL; one that is not is reported and dropped.
+    fn bounded_text(&mut self, path: Vec<PathSeg>, s: &str, max: usize) -> Option<String> {
+        match rules::text_issue(path, s, max) {
+            Some(issue) => {
+                self.issues.push(issue);
+                None
+            }
+            None => Some(s.to_owned()),
+        }
+    }
+
+    fn string_within(&mut self, obj: &Obj, key: &str, max: usize) -> Patch<String> {
+        match self.typed(obj, key, "string", Value::as_str) {
+            Patch::Value(s) => match self.bounded_text(Self::at(obj, key), s, max) {
+                Some(s) => Patch::Value(s),
+                None => Patch::Absent,
+            },
+            Patch::Null => Patch::Null,
+            Patch::Absent => Patch::Absent,
+        }
+    }
+
+    /// A short text (`rules::MAX_TEXT`).
     pub fn string(&mut self, obj: &Obj, key: &str) -> Patch<String> {
-        self.typed(obj, key, "string", |v| v.as_str().map(str::to_owned))
+        self.string_within(obj, key, rules::MAX_TEXT)
+    }
+
+    /// A long text (`rules::MAX_LONG_TEXT`): an engagement's content.
+    pub fn long_string(&mut self, obj: &Obj, key: &str) -> Patch<String> {
+        self.string_within(obj, key, rules::MAX_LONG_TEXT)
+    }
+
+    /// An optional external id (`rules::MAX_EXTERNAL_ID`).
+    pub fn external_id(&mut self, obj: &Obj, key: &str) -> Patch<String> {
+        self.string_within(obj, key, rules::MAX_EXTERNAL_ID)
     }
 
     pub fn number(&mut self, obj: &Obj, key: &str) -> Patch<f64> {
@@ -97,8 +130,17 @@ impl Reader {
         self.typed(obj, key, "boolean", Value::as_bool)
     }
 
-    /// A required, non-empty string (an external id).
+    /// A required, non-empty short text.
     pub fn required_string(&mut self, obj: &Obj, key: &str) -> Option<String> {
+        self.required_within(obj, key, rules::MAX_TEXT)
+    }
+
+    /// A required, non-empty external id.
+    pub fn required_external_id(&mut self, obj: &Obj, key: &str) -> Option<String> {
+        self.required_within(obj, key, rules::MAX_EXTERNAL_ID)
+    }
+
+    fn required_within(&mut self, obj: &Obj, key: &str, max: usize) -> Option<String> {
         match Self::raw(obj, key) {
             Patch::Absent => {
                 self.issues
@@ -114,7 +156,7 @@ impl Reader {
                 self.issues.push(Issue::empty_string(Self::at(obj, key)));
                 None
             }
-            Patch::Value(Value::String(s)) => Some(s.clone()),
+            Patch::Value(Value::String(s)) => self.bounded_text(Self::at(obj, key), s, max),
             Patch::Value(v) => {
                 self.issues.push(Issue::wrong_type(
                     Self::at(obj, key),
@@ -129,7 +171,9 @@ impl Reader {
     /// A required string that may be empty (parts of an address).
     pub fn required_string_allow_empty(&mut self, obj: &Obj, key: &str) -> Option<String> {
         match Self::raw(obj, key) {
-            Patch::Value(Value::String(s)) => Some(s.clone()),
+            Patch::Value(Value::String(s)) => {
+                self.bounded_text(Self::at(obj, key), s, rules::MAX_TEXT)
+            }
             Patch::Absent => {
                 self.issues
                     .push(Issue::required(Self::at(obj, key), "string"));
@@ -198,13 +242,23 @@ impl Reader {
         }
     }
 
+    /// A list of short texts.
     pub fn string_list(&mut self, obj: &Obj, key: &str) -> Patch<Vec<String>> {
+        self.list_within(obj, key, rules::MAX_TEXT)
+    }
+
+    /// A list of external ids.
+    pub fn external_id_list(&mut self, obj: &Obj, key: &str) -> Patch<Vec<String>> {
+        self.list_within(obj, key, rules::MAX_EXTERNAL_ID)
+    }
+
+    fn list_within(&mut self, obj: &Obj, key: &str, max: usize) -> Patch<Vec<String>> {
         let items = self.array(obj, key);
         items.map(|items| {
             items
                 .into_iter()
                 .filter_map(|(path, v)| match v {
-                    Value::String(s) => Some(s.clone()),
+                    Value::String(s) => self.bounded_text(path, s, max),
                     other => {
                         self.issues
                             .push(Issue::wrong_type(path, "string", type_name(other)));

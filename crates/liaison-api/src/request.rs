@@ -2,7 +2,7 @@
 //! and its query parameters, each failing with a domain error the face renders.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use liaison_domain::Error;
@@ -15,8 +15,12 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub const BATCH_BODY_LIMIT: usize = 10 * 1024 * 1024;
 pub const BATCH_ITEM_LIMIT: usize = 1000;
 
-/// Reads the body as JSON. The size limit is the route's `DefaultBodyLimit`.
+/// Reads the body as JSON. The size limit is the route's `DefaultBodyLimit`. A body that says
+/// it is something other than JSON is refused unread; one that says nothing is read as JSON.
 pub async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Error> {
+    if let Some(declared) = req.headers().get(axum::http::header::CONTENT_TYPE) {
+        check_json(declared)?;
+    }
     let bytes = Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Error::PayloadTooLarge("the request body is too large".into())
@@ -36,6 +40,27 @@ pub async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Value,
             e.column()
         ))
     })
+}
+
+/// `application/json`, or any `+json` type, with any parameters.
+fn check_json(declared: &axum::http::HeaderValue) -> Result<(), Error> {
+    let refuse = || {
+        Error::UnsupportedMediaType(
+            "the request body must be JSON (Content-Type: application/json)".into(),
+        )
+    };
+    let essence = declared
+        .to_str()
+        .map_err(|_| refuse())?
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) if sub == "json" || sub.ends_with("+json") => Ok(()),
+        _ => Err(refuse()),
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -58,14 +83,37 @@ pub fn bearer(parts: &Parts) -> Result<&str, Error> {
     Ok(token.trim())
 }
 
-/// Query parameters as a map; a repeated parameter keeps its last value.
+/// Query parameters as a map; a repeated parameter keeps its last value. No parameter may
+/// hold the NUL character: no store keeps it, so it could match nothing.
 pub fn query_params(parts: &Parts) -> Result<HashMap<String, String>, Error> {
     let query = parts.uri.query().unwrap_or("");
-    serde_urlencoded_pairs(query)
-        .map(|pairs| pairs.into_iter().collect())
-        .map_err(|e| Error::BadRequest(format!("malformed query string: {e}")))
+    let pairs = serde_urlencoded_pairs(query)
+        .map_err(|e| Error::BadRequest(format!("malformed query string: {e}")))?;
+    if let Some((key, _)) = pairs
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(Error::BadRequest(format!(
+            "`{key}` must not contain the NUL character (U+0000)"
+        )));
+    }
+    Ok(pairs.into_iter().collect())
 }
 
+/// The one parameter of a route's path (`{id}`), decoded: UTF-8 without NUL, or a bad
+/// request the face renders in its envelope.
+pub async fn path_param<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<String, Error> {
+    let axum::extract::Path(value) =
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Error::BadRequest(format!("bad path: {}", e.body_text())))?;
+    if value.contains('\0') {
+        return Err(Error::BadRequest(
+            "the path must not contain the NUL character (U+0000)".into(),
+        ));
+    }
+    Ok(value)
+}
 fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
         &format!("/?{query}").parse().map_err(|e| format!("{e}"))?,

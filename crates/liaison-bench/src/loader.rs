@@ -12,7 +12,6 @@ use crate::render;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use hyper::Method;
-use liaison_domain::Issues;
 use liaison_domain::model::EngagementIn;
 use liaison_engine::{Caller, Engine};
 use liaison_store::Store;
@@ -129,13 +128,13 @@ async fn load_through<S: Store + 'static>(
     batch: u64,
     in_flight: usize,
 ) -> anyhow::Result<LoadStats> {
-    type Batch = Vec<Result<EngagementIn, Issues>>;
+    type Batch = Vec<EngagementIn>;
     let total = range.end.saturating_sub(range.start);
     let (tx, rx) = tokio::sync::mpsc::channel::<Batch>(in_flight + 1);
     let producer = std::thread::spawn(move || {
         for b in batches(range, batch) {
             let items: Batch = b
-                .map(|i| Ok(render::engagement_in(&generator.engagement(i))))
+                .map(|i| render::engagement_in(&generator.engagement(i)))
                 .collect();
             if tx.blocking_send(items).is_err() {
                 break;
@@ -148,10 +147,10 @@ async fn load_through<S: Store + 'static>(
         let (engine, caller) = (engine.clone(), caller.clone());
         async move {
             let n = items.len() as u64;
-            let results = engine.sync_engagements(&caller, items).await?;
-            if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
-                bail!("loading through the engine: an item failed: {e}");
-            }
+            engine
+                .sync_engagements(&caller, items)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading through the engine: {e}"))?;
             Ok(((), n))
         }
     })

@@ -29,6 +29,9 @@ pub enum Error {
     Forbidden(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body is in a format the endpoint does not read.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Anything the caller cannot fix; the message is for the log only.
     #[error("internal error: {0}")]
     Internal(String),

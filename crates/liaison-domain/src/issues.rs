@@ -139,6 +139,18 @@ impl Issue {
         }
     }
 
+    /// A text over its bound, in bytes.
+    pub fn too_long(path: Vec<PathSeg>, max: usize) -> Self {
+        Issue {
+            maximum: Some(max as f64),
+            ..Issue::new(
+                IssueCode::TooBig,
+                path,
+                format!("String must contain at most {max} byte(s)"),
+            )
+        }
+    }
+
     pub fn empty_string(path: Vec<PathSeg>) -> Self {
         Issue {
             minimum: Some(1.0),

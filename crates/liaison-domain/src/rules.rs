@@ -4,6 +4,27 @@ use crate::ids::UserId;
 use crate::issues::{Issue, Issues, PathSeg};
 use crate::time::Instant;
 
+/// The longest external id a source may send, in bytes (UTF-8).
+pub const MAX_EXTERNAL_ID: usize = 512;
+/// The longest short text, in bytes: a name, an email, a subject, a phone number, a part of an
+/// address, any other id.
+pub const MAX_TEXT: usize = 4096;
+/// The longest long text, in bytes: an engagement's content (as large as a whole single-record
+/// body may be).
+pub const MAX_LONG_TEXT: usize = 1024 * 1024;
+
+/// What is wrong with a text a source sent, if anything: no store keeps the NUL character
+/// (PostgreSQL refuses it), and each kind of text has its bound.
+pub fn text_issue(path: Vec<PathSeg>, s: &str, max: usize) -> Option<Issue> {
+    if s.contains('\0') {
+        return Some(Issue::custom(
+            path,
+            "String must not contain the NUL character (U+0000)",
+        ));
+    }
+    (s.len() > max).then(|| Issue::too_long(path, max))
+}
+
 /// A write whose `remoteUpdatedAt` is older than the stored one is ignored. A payload without
 /// one is never stale (the CRM did not say), and neither is any payload for a record that has
 /// no stored `remoteUpdatedAt`.

@@ -479,8 +479,8 @@ impl<S: Store> Engine<S> {
     pub async fn sync_engagements(
         &self,
         caller: &Caller,
-        items: Vec<std::result::Result<EngagementIn, Issues>>,
-    ) -> Result<Vec<Result<EngagementView>>> {
+        items: Vec<EngagementIn>,
+    ) -> Result<Vec<EngagementView>> {
         self.sync_many(caller, Scope::EngagementsWrite, items).await
     }
 
@@ -496,8 +496,8 @@ impl<S: Store> Engine<S> {
     pub async fn sync_opportunities(
         &self,
         caller: &Caller,
-        items: Vec<std::result::Result<OpportunityIn, Issues>>,
-    ) -> Result<Vec<Result<OpportunityView>>> {
+        items: Vec<OpportunityIn>,
+    ) -> Result<Vec<OpportunityView>> {
         self.sync_many(caller, Scope::OpportunitiesWrite, items)
             .await
     }
@@ -519,51 +519,35 @@ impl<S: Store> Engine<S> {
         }.await)
     }
 
-    /// Syncs a batch in one transaction. Items that failed to parse are reported in their
-    /// place; should any item fail in the engine, the batch is rolled back and each item is
-    /// synced in a transaction of its own, so one bad item neither sinks the rest nor leaves
-    /// half of itself behind.
+    /// Syncs a batch as a whole, in one transaction: every item lands, or none does. An item
+    /// that breaks a rule does not stop the others from being checked, so the refusal lists
+    /// every broken rule, each under its item's index.
     async fn sync_many<I: Syncable>(
         &self,
         caller: &Caller,
         scope: Scope,
-        items: Vec<std::result::Result<I, Issues>>,
-    ) -> Result<Vec<Result<I::View>>> {
+        items: Vec<I>,
+    ) -> Result<Vec<I::View>> {
         caller.require(scope)?;
-        let keys = write_keys(caller, items.iter().filter_map(|i| i.as_ref().ok()));
-        let together = in_write_tx!(self, tx => async {
+        let keys = write_keys(caller, &items);
+        in_write_tx!(self, tx => async {
             tx.lock_keys(&keys).await.map_err(store_error)?;
             let mut unit = self.unit(&mut tx, caller, time::now());
-            let mut out = Vec::with_capacity(items.len());
-            for item in &items {
-                match item {
-                    // A rule broken half-way through an item may have left nested writes
-                    // behind; the whole batch is then redone item by item.
-                    Ok(input) => out.push(Ok(input.clone().upsert(&mut unit).await?)),
-                    Err(issues) => out.push(Err(Error::Invalid(issues.clone()))),
+            let mut records = Vec::with_capacity(items.len());
+            let mut refused = Issues::default();
+            for (i, input) in items.iter().enumerate() {
+                match input.clone().upsert(&mut unit).await {
+                    Ok(rec) => records.push(rec),
+                    Err(Error::Invalid(issues)) => {
+                        refused.0.extend(issues.prefixed(&[PathSeg::Index(i)]).0);
+                    }
+                    Err(e) => return Err(e),
                 }
             }
-            let ok: Vec<_> = out.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
-            let mut views = I::views(unit.tx, caller.org, ok).await?.into_iter();
-            Ok(out
-                .into_iter()
-                .map(|r| r.map(|_| views.next().expect("one view per record")))
-                .collect::<Vec<_>>())
-        }.await);
-        match together {
-            Ok(results) => Ok(results),
-            Err(e) => {
-                tracing::debug!(error = %e, "batch could not land as one; syncing item by item");
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(match item {
-                        Ok(input) => self.sync_one(caller, scope, input).await,
-                        Err(issues) => Err(Error::Invalid(issues)),
-                    });
-                }
-                Ok(out)
-            }
-        }
+            // Returning the refusal drops the transaction: nothing of the batch is kept.
+            refused.into_result(())?;
+            I::views(unit.tx, caller.org, records).await
+        }.await)
     }
 
     /// Soft-deletes the caller's engagements that start within `[from, to]` and whose

@@ -272,12 +272,16 @@ async fn unknown_and_foreign_ids_are_404(s: &TestServer) {
     ] {
         assert_eq!(s.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
-    let r = s
-        .get(&format!(
-            "/v1/integrations/engagements/{id}?idType=sideways"
-        ))
-        .await;
-    assert_issues(&r, &[json!(["idType"])]);
+    // A query parameter outside its published enum is a bad request naming it.
+    for method in [Method::GET, Method::DELETE] {
+        let path = format!("/v1/integrations/engagements/{id}?idType=sideways");
+        let r = s.call(method, &path, Some(&s.token), None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{r:?}");
+        assert!(
+            r.body["error"].as_str().unwrap().contains("idType"),
+            "{r:?}"
+        );
+    }
     // Still there for its owner.
     assert_eq!(
         s.get(&format!("/v1/integrations/engagements/{id}"))
@@ -457,7 +461,183 @@ async fn wrong_method_is_405(s: &TestServer) {
     assert!(r.body["error"].is_string(), "{r:?}");
 }
 
+/// No store keeps the NUL character (PostgreSQL refuses it): wherever a client sends one, it
+/// is refused the same way on both backends, naming the field, and nothing is written.
+async fn nul_characters_are_refused_naming_the_field(s: &TestServer) {
+    let nul = "a\u{0}b";
+    let cases = [
+        (json!({"externalId": nul}), json!(["externalId"])),
+        (
+            json!({"externalId": "e", "subject": nul}),
+            json!(["subject"]),
+        ),
+        (
+            json!({"externalId": "e", "content": nul}),
+            json!(["content"]),
+        ),
+        (
+            json!({"externalId": "e", "startTimeLocalized": nul}),
+            json!(["startTimeLocalized"]),
+        ),
+        (
+            json!({"externalId": "e", "engagementType": {"name": nul, "activityType": "CALL"}}),
+            json!(["engagementType", "name"]),
+        ),
+        (
+            json!({"externalId": "e", "engagementType": {"externalId": nul, "name": "n", "activityType": "CALL"}}),
+            json!(["engagementType", "externalId"]),
+        ),
+        (
+            json!({"externalId": "e", "account": {"externalId": nul}}),
+            json!(["account", "externalId"]),
+        ),
+        (
+            json!({"externalId": "e", "account": {"externalId": "a", "name": nul}}),
+            json!(["account", "name"]),
+        ),
+        (
+            json!({"externalId": "e", "account": {"externalId": "a", "emailAddresses": [nul]}}),
+            json!(["account", "emailAddresses", 0]),
+        ),
+        (
+            json!({"externalId": "e", "account": {"externalId": "a", "mergedFromExternalIds": [nul]}}),
+            json!(["account", "mergedFromExternalIds", 0]),
+        ),
+        (
+            json!({"externalId": "e", "contact": {"externalId": "c", "phoneNumbers": [nul]}}),
+            json!(["contact", "phoneNumbers", 0]),
+        ),
+        (
+            json!({"externalId": "e", "lead": {"externalId": "l", "firstName": nul}}),
+            json!(["lead", "firstName"]),
+        ),
+        (
+            json!({"externalId": "e", "engagementUsers": [{"externalId": "r", "email": nul}]}),
+            json!(["engagementUsers", 0, "email"]),
+        ),
+        (
+            json!({"externalId": "e", "engagementUsers": [{"externalId": nul}]}),
+            json!(["engagementUsers", 0, "externalId"]),
+        ),
+        (
+            json!({"externalId": "e", "opportunity": {"externalId": "o", "name": nul}}),
+            json!(["opportunity", "name"]),
+        ),
+    ];
+    for (body, path) in cases {
+        let r = s.put(SYNC, body.clone()).await;
+        assert_issues(&r, &[path]);
+    }
+    let r = s
+        .post(
+            "/v1/core/users",
+            json!({"email": nul, "organizationId": "x"}),
+        )
+        .await;
+    assert_issues(&r, &[json!(["email"])]);
+    nothing_stored(s).await;
+    // In a query parameter or a path: a bad request, in the face's envelope.
+    for path in [
+        "/v1/integrations/engagements?externalId=a%00b",
+        "/v1/integrations/opportunities?recordingId=%00",
+        "/v1/integrations/engagements/a%00b?idType=external",
+    ] {
+        let r = s.get(path).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {r:?}");
+        assert!(
+            r.body["error"].as_str().unwrap().contains("U+0000"),
+            "{r:?}"
+        );
+    }
+}
+
+/// Bodies of other types are refused unread with 415; a body that declares no type is read
+/// as JSON.
+async fn non_json_bodies_are_415(s: &TestServer) {
+    let body = br#"{"externalId": "typed"}"#.to_vec();
+    for content_type in [
+        "text/plain",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+    ] {
+        for path in [SYNC, "/v1/integrations/sync/batch/engagements"] {
+            let r = s
+                .raw_as(Method::PUT, path, Some(content_type), body.clone())
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{content_type}: {r:?}"
+            );
+            assert!(r.body["error"].is_string(), "{r:?}");
+        }
+    }
+    nothing_stored(s).await;
+    let r = s
+        .raw_as(
+            Method::PUT,
+            SYNC,
+            Some("application/json; charset=utf-8"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = s.raw_as(Method::PUT, SYNC, None, body).await;
+    assert_eq!(r.status, StatusCode::OK, "no Content-Type: {r:?}");
+}
+
+/// A path that is not UTF-8 is a bad request in the face's JSON envelope.
+async fn a_path_that_is_not_utf8_is_400(s: &TestServer) {
+    for path in [
+        "/v1/integrations/engagements/%ff%fe",
+        "/v1/integrations/accounts/%c3",
+        "/v1/integrations/engagement-users/%80",
+    ] {
+        let r = s.get(path).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {r:?}");
+        assert!(r.body["error"].is_string(), "{path}: {r:?}");
+    }
+}
+
+/// External ids are at most 512 bytes, short texts 4,096, an engagement's content 1 MiB: a
+/// longer one is refused naming its field.
+async fn texts_have_bounds(s: &TestServer) {
+    let at = |n: usize| "é".repeat(n / 2);
+    let r = s.put(SYNC, json!({"externalId": at(514)})).await;
+    assert_issues(&r, &[json!(["externalId"])]);
+    assert_eq!(r.body["issues"][0]["maximum"], 512.0);
+    let r = s
+        .put(
+            SYNC,
+            json!({"externalId": "e", "account": {"externalId": at(600)}}),
+        )
+        .await;
+    assert_issues(&r, &[json!(["account", "externalId"])]);
+    let r = s
+        .put(
+            SYNC,
+            json!({"externalId": "e", "subject": "s".repeat(4097)}),
+        )
+        .await;
+    assert_issues(&r, &[json!(["subject"])]);
+    let r = s
+        .put(SYNC, json!({"externalId": "e", "engagementUsers": [{"externalId": "r", "name": "n".repeat(4097)}]}))
+        .await;
+    assert_issues(&r, &[json!(["engagementUsers", 0, "name"])]);
+    nothing_stored(s).await;
+    // At the bound itself, all is well.
+    s.sync(
+        json!({"externalId": at(512), "subject": "s".repeat(4096), "content": "c".repeat(900_000)}),
+    )
+    .await;
+}
+
 on_both!(
+    nul_characters_are_refused_naming_the_field,
+    non_json_bodies_are_415,
+    a_path_that_is_not_utf8_is_400,
+    texts_have_bounds,
     malformed_json_is_400_saying_where,
     every_bad_field_is_named,
     empty_external_id_is_refused,

@@ -743,43 +743,84 @@ async fn every_change_lands_in_the_outbox(s: &TestServer) {
     assert_eq!(s.events().await.pop().unwrap().action.as_str(), "deleted");
 }
 
-async fn batch_reports_failures_and_lands_the_rest(s: &TestServer) {
+/// A batch lands whole or not at all: one bad item (by the schema or by a rule) refuses the
+/// batch with a 422 that lists every bad field of every item under its index, and nothing of
+/// it is written. A valid batch conforms to the published schema.
+async fn a_batch_lands_whole_or_not_at_all(s: &TestServer) {
+    let events = s.events().await.len();
     let r = s
         .put(
             "/v1/integrations/sync/batch/engagements",
             json!([
-                {"externalId": "b1", "subject": "one"},
+                {"externalId": "b1", "subject": "one", "account": {"externalId": "b-acc"}},
                 {"subject": "no id"},
-                {"externalId": "b3", "engagementTypeId": "not-a-type"},
-                {"externalId": "b4", "account": {"externalId": "b-acc"}}
+                {"externalId": "b3", "direction": "SIDEWAYS", "startTime": "soon"},
+                {"externalId": "b4"}
             ]),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    let data = r.body["data"].as_array().unwrap();
-    assert_eq!(data.len(), 4);
-    assert_eq!(data[0]["externalId"], "b1");
-    assert_eq!(data[1]["status"], 422);
-    assert_eq!(data[1]["issues"][0]["path"], json!([1, "externalId"]));
-    assert_eq!(data[2]["status"], 422);
-    assert_eq!(data[2]["externalId"], "b3");
-    assert_eq!(data[3]["account"]["externalId"], "b-acc");
-    let list = s.get("/v1/integrations/engagements").await.body;
-    let mut ext: Vec<&str> = list["data"]
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.body["name"], "ZodError");
+    let paths: Vec<&Value> = r.body["issues"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["externalId"].as_str().unwrap())
+        .map(|i| &i["path"])
         .collect();
-    ext.sort();
-    assert_eq!(ext, ["b1", "b4"]);
-    // A valid batch conforms to the published schema.
+    assert_eq!(
+        paths,
+        [
+            &json!([1, "externalId"]),
+            &json!([2, "direction"]),
+            &json!([2, "startTime"])
+        ]
+    );
+    // Refused by a rule rather than by the schema: the same, under the item's index.
+    let r = s
+        .put(
+            "/v1/integrations/sync/batch/engagements",
+            json!([
+                {"externalId": "b1", "account": {"externalId": "b-acc"}},
+                {"externalId": "b2", "engagementTypeId": "not-a-type"},
+                {"externalId": "b5", "startTime": "2026-01-02T00:00:00Z"},
+                {"externalId": "b5", "endTime": "2026-01-01T00:00:00Z"}
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    let paths: Vec<&Value> = r.body["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["path"])
+        .collect();
+    assert_eq!(
+        paths,
+        [&json!([1, "engagementTypeId"]), &json!([3, "endTime"])]
+    );
+    assert_eq!(
+        s.get("/v1/integrations/engagements").await.body["data"],
+        json!([]),
+        "nothing of a refused batch is written"
+    );
+    assert_eq!(
+        s.get("/v1/integrations/accounts").await.body,
+        json!([]),
+        "not even the records nested in its good items"
+    );
+    assert_eq!(
+        s.events().await.len(),
+        events,
+        "and nothing reaches the outbox"
+    );
+
     let ok = s
         .put(
             "/v1/integrations/sync/batch/engagements",
             json!([quickstart_engagement(), full_engagement()]),
         )
         .await;
+    assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
     assert_conforms(
         "/v1/integrations/sync/batch/engagements",
         "put",
@@ -792,11 +833,15 @@ async fn batch_reports_failures_and_lands_the_rest(s: &TestServer) {
             json!([quickstart_opportunity(), {"externalId": "bo2", "amount": -5}]),
         )
         .await;
+    assert_eq!(opp.status, StatusCode::UNPROCESSABLE_ENTITY, "{opp:?}");
+    assert_eq!(opp.body["issues"][0]["path"], json!([1, "amount"]));
+    let opp = s
+        .put(
+            "/v1/integrations/sync/batch/opportunities",
+            json!([quickstart_opportunity()]),
+        )
+        .await;
     assert_eq!(opp.body["data"][0]["externalId"], "opp-101");
-    assert_eq!(
-        opp.body["data"][1]["issues"][0]["path"],
-        json!([1, "amount"])
-    );
 }
 
 async fn soft_delete_removed_reconciles_a_window(s: &TestServer) {
@@ -1020,7 +1065,7 @@ on_both!(
     stale_writes_are_ignored,
     concurrent_syncs_make_one_record,
     every_change_lands_in_the_outbox,
-    batch_reports_failures_and_lands_the_rest,
+    a_batch_lands_whole_or_not_at_all,
     soft_delete_removed_reconciles_a_window,
     lists_page_with_cursors,
 );

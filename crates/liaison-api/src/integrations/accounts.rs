@@ -1,12 +1,13 @@
 //! Accounts: create, read, update, delete. Lists are bare arrays, paged by `X-Next-Cursor`.
 
+use super::IdPath;
 use super::inputs;
 use super::wire::AccountOut;
 use super::{ApiResult, Authed, Body, Params, bare_list};
 use crate::AppState;
 use crate::decode::{Obj, Reader};
 use crate::request::BODY_LIMIT;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -90,7 +91,7 @@ async fn create<S: Store>(
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> ApiResult<Json<AccountOut>> {
     Ok(Json(
         st.engine
@@ -103,7 +104,7 @@ async fn get_one<S: Store>(
 async fn update<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     Body(body): Body,
 ) -> ApiResult<Json<AccountOut>> {
     let input = inputs::parse(&body, vec![], update_body).map_err(Error::from)?;
@@ -118,7 +119,7 @@ async fn update<S: Store>(
 async fn delete_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> ApiResult<Json<bool>> {
     st.engine.delete_account(&caller, account_id(&id)?).await?;
     Ok(Json(true))

@@ -1,16 +1,17 @@
 //! Engagements: sync (single and batch), reconciliation of removed ones, reads, deletes, and a
 //! rep's engagement list.
 
+use super::IdPath;
 use super::inputs::{self, parse, parse_batch};
 use super::wire::EngagementOut;
 use super::{ApiError, ApiResult, Authed, Body, DEFAULT_PAGE, Params, list_envelope};
 use crate::AppState;
 use crate::decode::Reader;
 use crate::request::{BATCH_BODY_LIMIT, BATCH_ITEM_LIMIT, BODY_LIMIT, param_u32};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use liaison_domain::{Error, Issue, Issues, RecordId, UserId};
+use liaison_domain::{Error, Issue, RecordId, UserId};
 use liaison_engine::{Listing, RecordRef};
 use liaison_store::Store;
 use liaison_store::{Field, Filter, Value as FieldValue};
@@ -64,64 +65,20 @@ pub(super) fn check_batch(body: &Value) -> Result<(), Error> {
     }
 }
 
-/// An item of a batch that did not land, in the place of the record it would have been.
-fn item_error(index: usize, external_id: Option<&str>, e: Error) -> Value {
-    let (status, error, issues) = match e {
-        Error::Invalid(issues) => (422, "Validation failed".to_owned(), issues.0),
-        Error::NotFound(what) => (404, format!("{what} not found"), vec![]),
-        Error::Conflict(m) => (409, m, vec![]),
-        Error::Contention(_) => (
-            409,
-            "a concurrent write to the same record won; retry".to_owned(),
-            vec![],
-        ),
-        Error::Forbidden(m) => (403, m, vec![]),
-        Error::Internal(cause) => {
-            tracing::error!(%cause, index, "batch item failed");
-            (500, "Internal server error".to_owned(), vec![])
-        }
-        other => (400, other.to_string(), vec![]),
-    };
-    let mut v = json!({"index": index, "status": status, "error": error});
-    if let Some(ext) = external_id {
-        v["externalId"] = json!(ext);
-    }
-    if !issues.is_empty() {
-        v["name"] = json!("ZodError");
-        v["issues"] = json!(issues);
-    }
-    v
-}
-
-fn external_id_of(item: &Value) -> Option<&str> {
-    item.get("externalId").and_then(Value::as_str)
-}
-
 async fn sync_batch<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
     check_batch(&body)?;
-    let items = parse_batch(&body, inputs::engagement).map_err(Error::from)?;
-    let results = st.engine.sync_engagements(&caller, items).await?;
-    Ok(Json(batch_envelope::<_, EngagementOut>(results, &body)))
+    let items = parse_batch(&body, inputs::engagement)?;
+    let views = st.engine.sync_engagements(&caller, items).await?;
+    Ok(Json(batch_envelope::<_, EngagementOut>(views)))
 }
 
-/// `{data: [...]}` in request order: each record as `O`, each failure in its place.
-pub(super) fn batch_envelope<V, O: serde::Serialize + From<V>>(
-    results: Vec<Result<V, Error>>,
-    body: &Value,
-) -> Value {
-    let raw = body.as_array().map(Vec::as_slice).unwrap_or_default();
-    let data: Vec<Value> = results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            Ok(view) => serde_json::to_value(O::from(view)).unwrap_or(Value::Null),
-            Err(e) => item_error(i, raw.get(i).and_then(external_id_of), e),
-        })
-        .collect();
+/// `{data: [...]}`: every record of the batch, in request order.
+pub(super) fn batch_envelope<V, O: serde::Serialize + From<V>>(views: Vec<V>) -> Value {
+    let data: Vec<O> = views.into_iter().map(O::from).collect();
     json!({"data": data})
 }
 
@@ -131,23 +88,8 @@ async fn soft_delete_removed<S: Store>(
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
     let (valid, from, to) = parse(&body, vec![], |r: &mut Reader, o| {
-        let valid = match r.array(o, "validExternalIds") {
-            liaison_domain::Patch::Value(items) => Some(
-                items
-                    .into_iter()
-                    .filter_map(|(path, v)| match v.as_str() {
-                        Some(s) => Some(s.to_owned()),
-                        None => {
-                            r.issues.push(Issue::wrong_type(
-                                path,
-                                "string",
-                                crate::decode::type_name(v),
-                            ));
-                            None
-                        }
-                    })
-                    .collect::<Vec<_>>(),
-            ),
+        let valid = match r.external_id_list(o, "validExternalIds") {
+            liaison_domain::Patch::Value(items) => Some(items),
             liaison_domain::Patch::Null => {
                 r.issues.push(Issue::wrong_type(
                     vec!["validExternalIds".into()],
@@ -240,19 +182,16 @@ pub(super) fn record_ref(
             RecordId::parse,
         )?)),
         Some("external") => Ok(RecordRef::External(id)),
-        Some(other) => Err(Issues::from(Issue::bad_enum(
-            vec!["idType".into()],
-            &["internal", "external"],
-            other,
-        ))
-        .into()),
+        Some(other) => Err(Error::BadRequest(format!(
+            "`idType` must be `internal` or `external`, not `{other}`"
+        ))),
     }
 }
 
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     Params(params): Params,
 ) -> ApiResult<Json<EngagementOut>> {
     let r = record_ref(id, &params, "Engagement")?;
@@ -262,7 +201,7 @@ async fn get_one<S: Store>(
 async fn delete_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     Params(params): Params,
 ) -> ApiResult<Json<bool>> {
     // `integrationPlatform` picks a connection in the contract; here the token already names
@@ -275,7 +214,7 @@ async fn delete_one<S: Store>(
 async fn user_engagements<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     Params(params): Params,
 ) -> ApiResult<Json<Vec<EngagementOut>>> {
     let limit = param_u32(&params, "limit")?.unwrap_or(DEFAULT_PAGE);

@@ -44,7 +44,7 @@ fn addresses(r: &mut Reader, o: &Obj) -> Patch<Vec<Address>> {
 
 fn lifecycle(r: &mut Reader, o: &Obj) -> Lifecycle {
     let owner = match r.object(o, "owner") {
-        Patch::Value(owner) => match r.required_string(&owner, "externalId") {
+        Patch::Value(owner) => match r.required_external_id(&owner, "externalId") {
             Some(ext) => Patch::Value(ext),
             None => Patch::Absent,
         },
@@ -53,9 +53,9 @@ fn lifecycle(r: &mut Reader, o: &Obj) -> Lifecycle {
     };
     Lifecycle {
         deleted_at: r.instant(o, "deletedAt"),
-        merged_to: r.string(o, "mergedToExternalId").as_value().cloned(),
+        merged_to: r.external_id(o, "mergedToExternalId").as_value().cloned(),
         merged_from: r
-            .string_list(o, "mergedFromExternalIds")
+            .external_id_list(o, "mergedFromExternalIds")
             .as_value()
             .cloned()
             .unwrap_or_default(),
@@ -77,7 +77,7 @@ fn remote(o: &Obj, nested: &[&str]) -> Option<RemoteData> {
 /// An account. The contract leaves a nested account's `externalId` optional, but an account
 /// without one can be neither matched nor found again, so Liaison requires it.
 pub fn account(r: &mut Reader, o: &Obj) -> Option<AccountIn> {
-    let external_id = r.required_string(o, "externalId");
+    let external_id = r.required_external_id(o, "externalId");
     let name = r.string(o, "name");
     let profile = profile(r, o);
     let lifecycle = lifecycle(r, o);
@@ -107,7 +107,7 @@ fn nested<T>(
 }
 
 pub fn contact(r: &mut Reader, o: &Obj) -> Option<ContactIn> {
-    let external_id = r.required_string(o, "externalId");
+    let external_id = r.required_external_id(o, "externalId");
     let name = r.string(o, "name");
     let profile = profile(r, o);
     let account = nested(r, o, "account", account);
@@ -123,7 +123,7 @@ pub fn contact(r: &mut Reader, o: &Obj) -> Option<ContactIn> {
 }
 
 fn lead(r: &mut Reader, o: &Obj) -> Option<LeadIn> {
-    let external_id = r.required_string(o, "externalId");
+    let external_id = r.required_external_id(o, "externalId");
     let first_name = r.string(o, "firstName");
     let last_name = r.string(o, "lastName");
     let profile = profile(r, o);
@@ -145,7 +145,7 @@ fn reps(r: &mut Reader, o: &Obj, key: &str) -> Patch<Vec<ParticipantIn>> {
             .into_iter()
             .filter_map(|(path, v)| {
                 let u = r.element(path, v)?;
-                let external_id = r.required_string(&u, "externalId");
+                let external_id = r.required_external_id(&u, "externalId");
                 let email = r.string(&u, "email");
                 let name = r.string(&u, "name");
                 let share = r
@@ -165,7 +165,7 @@ fn reps(r: &mut Reader, o: &Obj, key: &str) -> Patch<Vec<ParticipantIn>> {
 }
 
 fn engagement_type(r: &mut Reader, o: &Obj) -> Option<EngagementTypeIn> {
-    let external_id = r.string(o, "externalId").as_value().cloned();
+    let external_id = r.external_id(o, "externalId").as_value().cloned();
     let name = r.required_string(o, "name");
     let activity_type =
         match r.enumeration(o, "activityType", ActivityType::ALL, ActivityType::parse) {
@@ -188,7 +188,7 @@ fn engagement_type(r: &mut Reader, o: &Obj) -> Option<EngagementTypeIn> {
 
 /// An opportunity, top-level (`nested == false`) or inside an engagement.
 pub fn opportunity(r: &mut Reader, o: &Obj, nested_in_engagement: bool) -> Option<OpportunityIn> {
-    let external_id = r.required_string(o, "externalId");
+    let external_id = r.required_external_id(o, "externalId");
     let mut input = OpportunityIn {
         name: r.string(o, "name"),
         amount: r
@@ -237,12 +237,12 @@ pub fn opportunity(r: &mut Reader, o: &Obj, nested_in_engagement: bool) -> Optio
 }
 
 pub fn engagement(r: &mut Reader, o: &Obj) -> Option<EngagementIn> {
-    let external_id = r.required_string(o, "externalId");
+    let external_id = r.required_external_id(o, "externalId");
     let input = EngagementIn {
         external_id: String::new(),
         direction: r.enumeration(o, "direction", Direction::ALL, Direction::parse),
         subject: r.string(o, "subject"),
-        content: r.string(o, "content"),
+        content: r.long_string(o, "content"),
         start_time: r.instant(o, "startTime"),
         start_time_localized: r.string(o, "startTimeLocalized"),
         end_time: r.instant(o, "endTime"),
@@ -295,12 +295,12 @@ pub fn parse<T>(
     }
 }
 
-/// Reads a batch: an array of at most `max` items, each read on its own so that one bad item
-/// is reported without hiding the others.
+/// Reads a batch as a whole: an array whose items must all be valid. The refusal of a batch
+/// with bad items lists every bad field of every item, under the item's index.
 pub fn parse_batch<T>(
     v: &Value,
     read: impl Fn(&mut Reader, &Obj) -> Option<T>,
-) -> Result<Vec<Result<T, Issues>>, Issues> {
+) -> Result<Vec<T>, Issues> {
     let Value::Array(items) = v else {
         return Err(Issues::from(Issue::wrong_type(
             vec![],
@@ -308,9 +308,13 @@ pub fn parse_batch<T>(
             crate::decode::type_name(v),
         )));
     };
-    Ok(items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| parse(item, vec![PathSeg::Index(i)], &read))
-        .collect())
+    let mut good = Vec::with_capacity(items.len());
+    let mut bad = Issues::default();
+    for (i, item) in items.iter().enumerate() {
+        match parse(item, vec![PathSeg::Index(i)], &read) {
+            Ok(t) => good.push(t),
+            Err(issues) => bad.0.extend(issues.0),
+        }
+    }
+    bad.into_result(good)
 }

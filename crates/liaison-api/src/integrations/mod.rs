@@ -11,7 +11,7 @@ mod users;
 mod wire;
 
 use crate::AppState;
-use crate::request::{bearer, json_body, query_params};
+use crate::request::{bearer, json_body, path_param, query_params};
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -58,6 +58,12 @@ impl From<Error> for ApiError {
     }
 }
 
+impl From<Issues> for ApiError {
+    fn from(issues: Issues) -> Self {
+        ApiError(Error::Invalid(issues))
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl IntoResponse for ApiError {
@@ -83,6 +89,9 @@ impl IntoResponse for ApiError {
                 )
             }
             Error::Forbidden(m) => (StatusCode::FORBIDDEN, json!({"error": m})),
+            Error::UnsupportedMediaType(m) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, json!({"error": m}))
+            }
             Error::PayloadTooLarge(m) => {
                 // The rest of an oversized body is never read, so the connection cannot carry
                 // another request: saying so keeps a client from reusing it and failing.
@@ -131,6 +140,17 @@ impl<S: Store> FromRequest<AppState<S>> for Body {
 
     async fn from_request(req: Request, state: &AppState<S>) -> ApiResult<Self> {
         Ok(Body(json_body(req, state).await?))
+    }
+}
+
+/// The `{id}` of a route's path.
+pub struct IdPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        Ok(IdPath(path_param(parts, state).await?))
     }
 }
 

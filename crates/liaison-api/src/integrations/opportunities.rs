@@ -1,12 +1,13 @@
 //! Opportunities: sync (single and batch), reads and deletes.
 
+use super::IdPath;
 use super::engagements::{batch_envelope, check_batch, listing, page_size, record_ref};
 use super::inputs::{self, parse, parse_batch};
 use super::wire::OpportunityOut;
 use super::{ApiResult, Authed, Body, Params, list_envelope};
 use crate::AppState;
 use crate::request::{BATCH_BODY_LIMIT, BODY_LIMIT};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use liaison_domain::Error;
@@ -48,9 +49,9 @@ async fn sync_batch<S: Store>(
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
     check_batch(&body)?;
-    let items = parse_batch(&body, |r, o| inputs::opportunity(r, o, false)).map_err(Error::from)?;
-    let results = st.engine.sync_opportunities(&caller, items).await?;
-    Ok(Json(batch_envelope::<_, OpportunityOut>(results, &body)))
+    let items = parse_batch(&body, |r, o| inputs::opportunity(r, o, false))?;
+    let views = st.engine.sync_opportunities(&caller, items).await?;
+    Ok(Json(batch_envelope::<_, OpportunityOut>(views)))
 }
 
 async fn list<S: Store>(
@@ -74,7 +75,7 @@ async fn list<S: Store>(
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     Params(params): Params,
 ) -> ApiResult<Json<OpportunityOut>> {
     let r = record_ref(id, &params, "Opportunity")?;
@@ -84,7 +85,7 @@ async fn get_one<S: Store>(
 async fn delete_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     Params(params): Params,
 ) -> ApiResult<Json<bool>> {
     let r = record_ref(id, &params, "Opportunity")?;

@@ -1,12 +1,13 @@
 //! Engagement users and opportunity users: a rep's place on a record, edited directly.
 
+use super::IdPath;
 use super::engagements::page_size;
 use super::wire::{EngagementUserOut, OpportunityUserOut, shift_point};
 use super::{ApiResult, Authed, Body, Params, bare_list};
 use crate::AppState;
 use crate::decode::{Obj, Reader};
 use crate::request::BODY_LIMIT;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -181,7 +182,7 @@ async fn create<S: Store, K: Kind>(
 async fn get_one<S: Store, K: Kind>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> ApiResult<Response> {
     let view = st
         .engine
@@ -193,7 +194,7 @@ async fn get_one<S: Store, K: Kind>(
 async fn update<S: Store, K: Kind>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     Body(b): Body,
 ) -> ApiResult<Response> {
     let id = participant_id::<K>(&id)?;
@@ -208,7 +209,7 @@ async fn update<S: Store, K: Kind>(
 async fn delete_one<S: Store, K: Kind>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> ApiResult<Json<bool>> {
     st.engine
         .delete_participant(&caller, K::KIND, participant_id::<K>(&id)?)

@@ -1,13 +1,14 @@
 //! Users: CRM users as synced (`/v1/integrations/users`) and workspace users, the reps
 //! (`/v1/core/users`), whose `externalId` is the explicit mapping to a CRM user.
 
+use super::IdPath;
 use super::engagements::page_size;
 use super::wire::{CrmUserOut, UserOut};
 use super::{ApiResult, Authed, Body, Params};
 use crate::AppState;
 use crate::decode::{Obj, Reader};
 use crate::request::{BODY_LIMIT, param_bool};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use liaison_domain::model::{UserIn, UserPatch};
@@ -41,7 +42,7 @@ async fn list_crm<S: Store>(
 async fn get_crm<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> ApiResult<Json<Value>> {
     let user = st
         .engine
@@ -82,7 +83,7 @@ fn create_body(r: &mut Reader, o: &Obj) -> Option<UserIn> {
         first_name: r.string(o, "firstName").as_value().cloned(),
         last_name: r.string(o, "lastName").as_value().cloned(),
         member_team_id: r.string(o, "memberTeamId").as_value().cloned(),
-        external_id: r.string(o, "externalId").as_value().cloned(),
+        external_id: r.external_id(o, "externalId").as_value().cloned(),
         coach_team_ids: r
             .string_list(o, "coachTeamIds")
             .as_value()
@@ -106,7 +107,7 @@ fn update_body(r: &mut Reader, o: &Obj) -> Option<UserPatch> {
         first_name: r.string(o, "firstName"),
         last_name: r.string(o, "lastName"),
         member_team_id: r.string(o, "memberTeamId"),
-        external_id: r.string(o, "externalId"),
+        external_id: r.external_id(o, "externalId"),
         disabled: r.boolean(o, "disabled").as_value().copied(),
         billable: r.boolean(o, "billable").as_value().copied(),
         contact_settings: contact_settings(r, o),
@@ -149,7 +150,7 @@ async fn create<S: Store>(
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> ApiResult<Json<UserOut>> {
     Ok(Json(
         st.engine.get_user(&caller, user_id(&id)?).await?.into(),
@@ -159,7 +160,7 @@ async fn get_one<S: Store>(
 async fn update<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     Body(body): Body,
 ) -> ApiResult<Json<UserOut>> {
     let input = super::inputs::parse(&body, vec![], update_body).map_err(Error::from)?;

@@ -185,15 +185,27 @@ impl TestServer {
     }
 
     pub async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> Reply {
-        let resp = self
+        self.raw_as(method, path, Some("application/json"), body)
+            .await
+    }
+
+    /// A request with this body, declared as `content_type` (or as nothing).
+    pub async fn raw_as(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("request");
+            .body(body);
+        if let Some(t) = content_type {
+            req = req.header("content-type", t);
+        }
+        let resp = req.send().await.expect("request");
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("body");
