@@ -16,6 +16,44 @@ use tokio::net::TcpListener;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// How log lines are written, from `LIAISON_LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One line of text per event; coloured only when stderr is a terminal.
+    Text,
+    /// One JSON object per line, with the fields of the spans it happened in (a request's
+    /// `request_id` among them).
+    Json,
+}
+
+impl LogFormat {
+    pub fn from_env() -> anyhow::Result<LogFormat> {
+        match std::env::var("LIAISON_LOG_FORMAT").as_deref() {
+            Err(_) | Ok("") | Ok("text") => Ok(LogFormat::Text),
+            Ok("json") => Ok(LogFormat::Json),
+            Ok(other) => bail!("LIAISON_LOG_FORMAT must be `text` or `json`, not `{other}`"),
+        }
+    }
+}
+
+/// Sends logs to stderr in `format`, filtered by `LIAISON_LOG` (default `info`).
+pub fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("LIAISON_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:liaison.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 

@@ -7,7 +7,6 @@ use liaison_domain::TokenId;
 use liaison_domain::scope::{Scope, ScopeSet};
 use liaison_domain::time::format_instant;
 use liaison_store::Store;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -78,12 +77,7 @@ enum TokenCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("LIAISON_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    liaison::init_logging(liaison::LogFormat::from_env()?);
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { db, listen } => with_store!(&db.database_url, |store| {

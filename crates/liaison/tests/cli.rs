@@ -140,6 +140,71 @@ fn first_start_prints_a_token_once_and_it_works() {
     assert!(child.wait().unwrap().success());
 }
 
+/// Starts `serve` with `env`, makes one request, stops it, and returns what it wrote to stderr.
+fn serve_and_log(env: &[(&str, &str)]) -> String {
+    let db = TempDb::new();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("LIAISON_DATABASE_URL", db.url())
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline && !probe::blocking_get(port) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    sigterm(&child);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn logs_are_plain_text_off_a_terminal_or_json_lines_with_the_request_id() {
+    let text = serve_and_log(&[("LIAISON_LOG", "info")]);
+    assert!(text.contains("liaison is ready"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes off a terminal: {text:?}"
+    );
+
+    let json = serve_and_log(&[
+        ("LIAISON_LOG", "info,tower_http=debug"),
+        ("LIAISON_LOG_FORMAT", "json"),
+    ]);
+    let lines: Vec<Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "liaison is ready"),
+        "{json}"
+    );
+    let in_request = lines
+        .iter()
+        .find(|l| l["span"]["name"] == "request")
+        .unwrap_or_else(|| panic!("no line from inside a request: {json}"));
+    let id = in_request["span"]["request_id"].as_str().unwrap();
+    assert!(uuid::Uuid::try_parse(id).is_ok(), "{in_request}");
+
+    let bad = Command::new(BIN)
+        .args(["migrate"])
+        .env("LIAISON_DATABASE_URL", TempDb::new().url())
+        .env("LIAISON_LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("LIAISON_LOG_FORMAT"),
+        "{bad:?}"
+    );
+}
+
 #[test]
 fn token_commands() {
     let db = TempDb::new();
