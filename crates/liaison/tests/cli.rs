@@ -144,7 +144,7 @@ fn first_start_prints_a_token_once_and_it_works() {
 fn serve_and_log(env: &[(&str, &str)]) -> String {
     let db = TempDb::new();
     let port = free_port();
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("LIAISON_DATABASE_URL", db.url())
         .envs(env.iter().copied())
