@@ -38,9 +38,12 @@ pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
     let state = AppState { engine };
     Router::new()
         .route("/healthz", get(healthz))
-        .merge(integrations::router::<S>())
-        .fallback(integrations::not_found)
-        .method_not_allowed_fallback(integrations::method_not_allowed)
+        // Each face under its prefix, with its own envelope for what it does not serve. The
+        // integrations face also answers under its published base path, so a client set up
+        // with that base URL needs only a new host.
+        .nest("/v1", integrations::router::<S>())
+        .nest(INTEGRATIONS_PUBLISHED_BASE, integrations::router::<S>())
+        .fallback(no_face)
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
             // The panic itself is logged by the hook; the client learns nothing of it.
@@ -62,6 +65,17 @@ pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The base path of Siro's published API (`…/api-externalApi/v1`), served as well as `/v1`.
+pub const INTEGRATIONS_PUBLISHED_BASE: &str = "/api-externalApi/v1";
+
+/// A path outside every face.
+async fn no_face(uri: axum::http::Uri) -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"error": format!("no API is served at {}", uri.path())})),
+    )
 }
 
 async fn healthz() -> impl IntoResponse {

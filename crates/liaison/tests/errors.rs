@@ -633,7 +633,50 @@ async fn texts_have_bounds(s: &TestServer) {
     .await;
 }
 
+/// The face answers under `/v1` and under its published base path alike, and what it does
+/// not serve is answered in its envelope; a path outside every face gets a JSON 404 too.
+async fn the_face_answers_under_both_bases_in_its_envelope(s: &TestServer) {
+    for base in ["/v1", "/api-externalApi/v1"] {
+        let r = s
+            .put(
+                &format!("{base}/integrations/sync/engagements"),
+                json!({"externalId": format!("via-{}", base.len())}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{base}: {r:?}");
+        let r = s.get(&format!("{base}/integrations/engagements")).await;
+        assert_eq!(r.status, StatusCode::OK, "{base}: {r:?}");
+        let r = s.get(&format!("{base}/integrations/nothing-here")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{base}");
+        assert_eq!(r.body, json!({"error": "Route not found"}), "{base}");
+        let r = s
+            .call(
+                Method::PATCH,
+                &format!("{base}/integrations/engagements"),
+                Some(&s.token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{base}");
+        assert!(r.body["error"].is_string(), "{base}: {r:?}");
+    }
+    let listed = s
+        .get("/api-externalApi/v1/integrations/engagements")
+        .await
+        .body["data"]
+        .clone();
+    assert_eq!(
+        listed,
+        s.get("/v1/integrations/engagements").await.body["data"]
+    );
+    assert_eq!(listed.as_array().unwrap().len(), 2, "one store behind both");
+    let r = s.get("/elsewhere").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body["error"].is_string(), "{r:?}");
+}
+
 on_both!(
+    the_face_answers_under_both_bases_in_its_envelope,
     nul_characters_are_refused_naming_the_field,
     non_json_bodies_are_415,
     a_path_that_is_not_utf8_is_400,

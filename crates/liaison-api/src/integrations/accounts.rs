@@ -17,12 +17,9 @@ use liaison_store::Store;
 
 pub fn router<S: Store>() -> Router<AppState<S>> {
     Router::new()
+        .route("/integrations/accounts", get(list::<S>).post(create::<S>))
         .route(
-            "/v1/integrations/accounts",
-            get(list::<S>).post(create::<S>),
-        )
-        .route(
-            "/v1/integrations/accounts/{id}",
+            "/integrations/accounts/{id}",
             get(get_one::<S>).put(update::<S>).delete(delete_one::<S>),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -20,24 +20,21 @@ use std::collections::HashMap;
 
 pub fn router<S: Store>() -> Router<AppState<S>> {
     let batch = Router::new()
-        .route(
-            "/v1/integrations/sync/batch/engagements",
-            put(sync_batch::<S>),
-        )
+        .route("/integrations/sync/batch/engagements", put(sync_batch::<S>))
         .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
     Router::new()
-        .route("/v1/integrations/sync/engagements", put(sync_one::<S>))
+        .route("/integrations/sync/engagements", put(sync_one::<S>))
         .route(
-            "/v1/integrations/sync/engagements/soft-delete-removed",
+            "/integrations/sync/engagements/soft-delete-removed",
             post(soft_delete_removed::<S>),
         )
-        .route("/v1/integrations/engagements", get(list::<S>))
+        .route("/integrations/engagements", get(list::<S>))
         .route(
-            "/v1/integrations/engagements/{id}",
+            "/integrations/engagements/{id}",
             get(get_one::<S>).delete(delete_one::<S>),
         )
         .route(
-            "/v1/integrations/users/{id}/engagements",
+            "/integrations/users/{id}/engagements",
             get(user_engagements::<S>),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -9,7 +9,7 @@ use liaison_store::Store;
 use serde_json::{Value, json};
 
 pub fn router<S: Store>() -> Router<AppState<S>> {
-    Router::new().route("/v1/core/auth/caller-identity", get(caller_identity))
+    Router::new().route("/core/auth/caller-identity", get(caller_identity))
 }
 
 async fn caller_identity(Authed(caller): Authed) -> ApiResult<Json<Value>> {

@@ -1,5 +1,6 @@
 //! The integrations face: Siro's external API (`/v1/integrations/*`, `/v1/core/*`), field for
-//! field. Errors use its envelope: `{error}`, or `{name: "ZodError", issues}` for validation.
+//! field. Errors use its envelope: `{error}`, or `{name: "ZodError", issues}` for validation;
+//! so do its unknown routes, wrong methods and panics.
 
 mod accounts;
 mod engagements;
@@ -23,14 +24,31 @@ use liaison_store::Store;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
+/// Every route of the face, relative to its base (`/v1`), with the face's own answers for a
+/// path it does not serve, a method a path does not take, and a handler that panicked.
 pub fn router<S: Store>() -> Router<AppState<S>> {
-    Router::new()
-        .merge(engagements::router())
-        .merge(opportunities::router())
-        .merge(accounts::router())
-        .merge(participants::router())
-        .merge(users::router())
-        .merge(identity::router())
+    enveloped(
+        Router::new()
+            .merge(engagements::router())
+            .merge(opportunities::router())
+            .merge(accounts::router())
+            .merge(participants::router())
+            .merge(users::router())
+            .merge(identity::router()),
+    )
+}
+
+/// `routes` with the face's 404, 405 and panic answers.
+fn enveloped<T: Clone + Send + Sync + 'static>(routes: Router<T>) -> Router<T> {
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                // The panic itself is logged by the hook; the client learns nothing of it.
+                ApiError(Error::Internal("a handler panicked".into())).into_response()
+            },
+        ))
 }
 
 /// One engagement of a sync body, read exactly as the sync endpoints read it (for tools that
@@ -165,11 +183,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
-pub async fn not_found() -> ApiError {
+async fn not_found() -> ApiError {
     ApiError(Error::NotFound("Route"))
 }
 
-pub async fn method_not_allowed() -> Response {
+async fn method_not_allowed() -> Response {
     (
         StatusCode::METHOD_NOT_ALLOWED,
         axum::Json(json!({"error": "Method not allowed on this route"})),
@@ -204,4 +222,51 @@ pub(crate) fn bare_list<T: serde::Serialize>(data: Vec<T>, cursor: Option<String
         r.headers_mut().insert("x-next-cursor", c);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body as HttpBody;
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn answer(app: Router, method: &str, path: &str) -> (StatusCode, Value) {
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(HttpBody::empty())
+            .unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    async fn boom() -> &'static str {
+        panic!("a bug")
+    }
+
+    /// What no handler of the face answers is still answered in its envelope.
+    #[tokio::test]
+    async fn unknown_routes_wrong_methods_and_panics_answer_in_the_envelope() {
+        let face = || {
+            enveloped(
+                Router::new()
+                    .route("/ok", get(|| async { "ok" }))
+                    .route("/boom", get(boom)),
+            )
+        };
+        let app = || Router::new().nest("/v1", face());
+        let (status, body) = answer(app(), "GET", "/v1/boom").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body, json!({"error": "Internal server error"}));
+        let (status, body) = answer(app(), "GET", "/v1/nowhere").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body, json!({"error": "Route not found"}));
+        let (status, body) = answer(app(), "DELETE", "/v1/ok").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(body["error"].is_string());
+    }
 }

@@ -17,15 +17,15 @@ use serde_json::{Value, json};
 pub fn router<S: Store>() -> Router<AppState<S>> {
     let batch = Router::new()
         .route(
-            "/v1/integrations/sync/batch/opportunities",
+            "/integrations/sync/batch/opportunities",
             put(sync_batch::<S>),
         )
         .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
     Router::new()
-        .route("/v1/integrations/sync/opportunities", put(sync_one::<S>))
-        .route("/v1/integrations/opportunities", get(list::<S>))
+        .route("/integrations/sync/opportunities", put(sync_one::<S>))
+        .route("/integrations/opportunities", get(list::<S>))
         .route(
-            "/v1/integrations/opportunities/{id}",
+            "/integrations/opportunities/{id}",
             get(get_one::<S>).delete(delete_one::<S>),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

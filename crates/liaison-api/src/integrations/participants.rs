@@ -20,21 +20,21 @@ use liaison_store::Store;
 pub fn router<S: Store>() -> Router<AppState<S>> {
     Router::new()
         .route(
-            "/v1/integrations/engagement-users",
+            "/integrations/engagement-users",
             get(list::<S, Eng>).post(create::<S, Eng>),
         )
         .route(
-            "/v1/integrations/engagement-users/{id}",
+            "/integrations/engagement-users/{id}",
             get(get_one::<S, Eng>)
                 .put(update::<S, Eng>)
                 .delete(delete_one::<S, Eng>),
         )
         .route(
-            "/v1/integrations/opportunity-users",
+            "/integrations/opportunity-users",
             get(list::<S, Opp>).post(create::<S, Opp>),
         )
         .route(
-            "/v1/integrations/opportunity-users/{id}",
+            "/integrations/opportunity-users/{id}",
             get(get_one::<S, Opp>)
                 .put(update::<S, Opp>)
                 .delete(delete_one::<S, Opp>),

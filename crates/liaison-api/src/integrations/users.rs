@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 
 pub fn router<S: Store>() -> Router<AppState<S>> {
     Router::new()
-        .route("/v1/integrations/users", get(list_crm::<S>))
-        .route("/v1/integrations/users/{id}", get(get_crm::<S>))
-        .route("/v1/core/users", get(list::<S>).post(create::<S>))
-        .route("/v1/core/users/{id}", get(get_one::<S>).put(update::<S>))
+        .route("/integrations/users", get(list_crm::<S>))
+        .route("/integrations/users/{id}", get(get_crm::<S>))
+        .route("/core/users", get(list::<S>).post(create::<S>))
+        .route("/core/users/{id}", get(get_one::<S>).put(update::<S>))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
