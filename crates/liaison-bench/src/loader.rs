@@ -148,7 +148,7 @@ async fn load_through<S: Store + 'static>(
         async move {
             let n = items.len() as u64;
             engine
-                .sync_engagements(&caller, items)
+                .sync_engagements(&caller, items, liaison_engine::Expand::NONE)
                 .await
                 .map_err(|e| anyhow::anyhow!("loading through the engine: {e}"))?;
             Ok(((), n))

@@ -6,13 +6,14 @@ mod keys;
 mod participants;
 mod reads;
 mod records;
+mod saving;
 mod sync;
 mod users;
 mod views;
 
 pub use auth::{Caller, NewToken};
 pub use reads::{Listing, MAX_PAGE, Page, RecordRef};
-pub use views::{EngagementView, OpportunityView, ParticipantView};
+pub use views::{EngagementView, Expand, OpportunityView, ParticipantView};
 
 use liaison_domain::cursor::CursorCodec;
 use liaison_domain::{Error, Result};

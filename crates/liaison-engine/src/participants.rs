@@ -6,7 +6,7 @@ use crate::store_error;
 use liaison_domain::model::*;
 use liaison_domain::rules::{LinkCandidates, choose_link, email_key, name_key};
 use liaison_domain::*;
-use liaison_store::{EventAction, StoreTx};
+use liaison_store::StoreTx;
 
 impl<T: StoreTx> Unit<'_, T> {
     /// Finds or creates the CRM user with `external_id`, applies what the sync says of them and
@@ -63,35 +63,7 @@ impl<T: StoreTx> Unit<'_, T> {
         if keys_changed {
             new.user = self.link_for(&new).await?;
         }
-        self.put_crm_user(old.as_ref(), new).await
-    }
-
-    /// Writes a CRM user when it changed, with its event.
-    pub async fn put_crm_user(
-        &mut self,
-        old: Option<&CrmUser>,
-        mut new: CrmUser,
-    ) -> Result<CrmUser> {
-        if let Some(o) = old
-            && o.email == new.email
-            && o.name == new.name
-            && o.user == new.user
-        {
-            return Ok(o.clone());
-        }
-        new.updated_at = self.now;
-        self.tx
-            .put_crm_user(&new, old.is_none())
-            .await
-            .map_err(store_error)?;
-        let action = if old.is_some() {
-            EventAction::Updated
-        } else {
-            EventAction::Created
-        };
-        self.entity_event("crm_user", new.id.uuid(), old, &new, action)
-            .await?;
-        Ok(new)
+        self.put(old.as_ref(), new).await
     }
 
     /// The workspace user a CRM user should be linked to now.
@@ -145,7 +117,7 @@ impl<T: StoreTx> Unit<'_, T> {
                 for p in current {
                     let mut gone = p.clone();
                     gone.deleted_at = Some(self.now);
-                    self.put_participant(Some(&p), gone).await?;
+                    self.put(Some(&p), gone).await?;
                 }
                 Ok(())
             }
@@ -185,44 +157,11 @@ impl<T: StoreTx> Unit<'_, T> {
                     if old.is_none() && new.deleted_at.is_some() {
                         continue;
                     }
-                    self.put_participant(old.as_ref(), new).await?;
+                    self.put(old.as_ref(), new).await?;
                 }
                 Ok(())
             }
         }
-    }
-
-    /// Writes a participant when it changed, with its event.
-    pub async fn put_participant(
-        &mut self,
-        old: Option<&Participant>,
-        mut new: Participant,
-    ) -> Result<Participant> {
-        if let Some(o) = old
-            && o.name == new.name
-            && o.share == new.share
-            && o.deleted_at == new.deleted_at
-            && o.parent == new.parent
-            && o.crm_user == new.crm_user
-        {
-            return Ok(o.clone());
-        }
-        new.updated_at = self.now;
-        self.tx
-            .put_participant(&new, old.is_none())
-            .await
-            .map_err(store_error)?;
-        let action = match old {
-            None => EventAction::Created,
-            Some(o) => crate::records::lifecycle_action(
-                o.deleted_at.is_some(),
-                new.deleted_at.is_some(),
-                false,
-            ),
-        };
-        self.entity_event("participant", new.id.uuid(), old, &new, action)
-            .await?;
-        Ok(new)
     }
 
     /// A live parent record of this organization, or `NotFound`.

@@ -3,7 +3,7 @@
 
 use crate::records::{Unit, decode, load};
 use crate::sync::Syncable;
-use crate::views::{EngagementView, OpportunityView, ParticipantView};
+use crate::views::{EngagementView, Expand, OpportunityView, ParticipantView};
 use crate::{Caller, Engine, in_write_tx, store_error};
 use liaison_domain::model::*;
 use liaison_domain::scope::Scope;
@@ -138,8 +138,13 @@ impl<S: Store> Engine<S> {
             .ok_or(Error::NotFound(E::KIND.noun()))
     }
 
-    pub async fn get_engagement(&self, caller: &Caller, r: &RecordRef) -> Result<EngagementView> {
-        self.get_view::<EngagementIn>(caller, Scope::EngagementsRead, r)
+    pub async fn get_engagement(
+        &self,
+        caller: &Caller,
+        r: &RecordRef,
+        expand: Expand,
+    ) -> Result<EngagementView> {
+        self.get_view::<EngagementIn>(caller, Scope::EngagementsRead, r, expand)
             .await
     }
 
@@ -147,8 +152,9 @@ impl<S: Store> Engine<S> {
         &self,
         caller: &Caller,
         listing: &Listing,
+        expand: Expand,
     ) -> Result<Page<EngagementView>> {
-        self.list_views::<EngagementIn>(caller, Scope::EngagementsRead, listing)
+        self.list_views::<EngagementIn>(caller, Scope::EngagementsRead, listing, expand)
             .await
     }
 
@@ -158,11 +164,12 @@ impl<S: Store> Engine<S> {
         caller: &Caller,
         scope: Scope,
         r: &RecordRef,
+        expand: Expand,
     ) -> Result<I::View> {
         caller.require(scope)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
         let rec = self.find::<I::Entity>(&mut tx, caller, r).await?;
-        let mut v = I::views(&mut tx, caller.org, vec![rec]).await?;
+        let mut v = I::views(&mut tx, caller.org, vec![rec], expand).await?;
         Ok(v.remove(0))
     }
 
@@ -172,11 +179,12 @@ impl<S: Store> Engine<S> {
         caller: &Caller,
         scope: Scope,
         listing: &Listing,
+        expand: Expand,
     ) -> Result<Page<I::View>> {
         caller.require(scope)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
         let page = self.page::<I::Entity>(&mut tx, caller, listing).await?;
-        let items = I::views(&mut tx, caller.org, page.items).await?;
+        let items = I::views(&mut tx, caller.org, page.items, expand).await?;
         Ok(Page {
             items,
             next_cursor: page.next_cursor,
@@ -283,7 +291,7 @@ impl<S: Store> Engine<S> {
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let mut new = old.clone();
             new.deleted_at = Some(unit.now);
-            unit.save(Some(&old), new).await?;
+            unit.put(Some(&old), new).await?;
             Ok(())
         }.await)
     }
@@ -302,6 +310,7 @@ impl<S: Store> Engine<S> {
         after: Option<&str>,
         before: Option<&str>,
         limit: u32,
+        expand: Expand,
     ) -> Result<Vec<EngagementView>> {
         caller.require(Scope::EngagementsRead)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
@@ -340,11 +349,16 @@ impl<S: Store> Engine<S> {
             .await
             .map_err(store_error)?;
         let records = rows.into_iter().map(decode).collect::<Result<Vec<_>>>()?;
-        crate::views::engagement_views(&mut tx, caller.org, records).await
+        crate::views::engagement_views(&mut tx, caller.org, records, expand).await
     }
 
-    pub async fn get_opportunity(&self, caller: &Caller, r: &RecordRef) -> Result<OpportunityView> {
-        self.get_view::<OpportunityIn>(caller, Scope::OpportunitiesRead, r)
+    pub async fn get_opportunity(
+        &self,
+        caller: &Caller,
+        r: &RecordRef,
+        expand: Expand,
+    ) -> Result<OpportunityView> {
+        self.get_view::<OpportunityIn>(caller, Scope::OpportunitiesRead, r, expand)
             .await
     }
 
@@ -352,8 +366,9 @@ impl<S: Store> Engine<S> {
         &self,
         caller: &Caller,
         listing: &Listing,
+        expand: Expand,
     ) -> Result<Page<OpportunityView>> {
-        self.list_views::<OpportunityIn>(caller, Scope::OpportunitiesRead, listing)
+        self.list_views::<OpportunityIn>(caller, Scope::OpportunitiesRead, listing, expand)
             .await
     }
 
@@ -422,7 +437,7 @@ impl<S: Store> Engine<S> {
             let mut unit = Unit::new(&mut tx, caller.org, old.connection, time::now());
             let mut new = old.clone();
             input.clone().apply(&mut new.data);
-            unit.save(Some(&old), new).await
+            unit.put(Some(&old), new).await
         }.await)
     }
 
@@ -558,7 +573,7 @@ impl<S: Store> Engine<S> {
             new.share = None;
             input.name.clone().apply_to(&mut new.name);
             input.share.clone().apply_to(&mut new.share);
-            let p = unit.put_participant(old.as_ref(), new).await?;
+            let p = unit.put(old.as_ref(), new).await?;
             Ok(ParticipantView { participant: p, crm_user: crm })
         }.await)
     }
@@ -599,7 +614,7 @@ impl<S: Store> Engine<S> {
                     }
             input.name.clone().apply_to(&mut new.name);
             input.share.clone().apply_to(&mut new.share);
-            let p = unit.put_participant(Some(&old), new).await?;
+            let p = unit.put(Some(&old), new).await?;
             Ok(ParticipantView { participant: p, crm_user: crm })
         }.await)
     }
@@ -616,7 +631,7 @@ impl<S: Store> Engine<S> {
             let mut unit = Unit::new(&mut tx, caller.org, old.connection, time::now());
             let mut new = old.clone();
             new.deleted_at = Some(unit.now);
-            unit.put_participant(Some(&old), new).await?;
+            unit.put(Some(&old), new).await?;
             Ok(())
         }.await)
     }

@@ -6,8 +6,7 @@ use crate::store_error;
 use liaison_domain::model::*;
 use liaison_domain::time::Instant;
 use liaison_domain::*;
-use liaison_store::{Event, EventAction, RecordRow, StoreTx};
-use serde::Serialize;
+use liaison_store::{EventAction, RecordRow, StoreTx};
 use std::collections::HashMap;
 
 /// Merges chain (A into B, later B into C); a chain longer than this is treated as a cycle.
@@ -58,10 +57,6 @@ pub(crate) fn decode<E: Entity>(row: RecordRow) -> Result<Record<E>> {
 pub(crate) fn encode<E: Entity>(rec: &Record<E>) -> Result<RecordRow> {
     let data = serde_json::to_string(&rec.data).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(rec.clone().map_data(|_| data))
-}
-
-fn to_json<V: Serialize>(v: &V) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Loads a record of kind `E` by id within the org; `None` for another kind or another org.
@@ -118,86 +113,6 @@ impl<'t, T: StoreTx> Unit<'t, T> {
         }
     }
 
-    /// Writes `new` when it differs from `old` (or is new), with its outbox event. An
-    /// unchanged record is not written at all: the same payload twice changes nothing.
-    pub async fn save<E: Entity>(
-        &mut self,
-        old: Option<&Record<E>>,
-        mut new: Record<E>,
-    ) -> Result<Record<E>> {
-        new.sort_at = new.data.sort_at().unwrap_or(new.created_at);
-        new.indexed = new.data.indexed();
-        if let Some(old) = old
-            && old.same_content(&new)
-        {
-            return Ok(old.clone());
-        }
-        new.updated_at = self.now;
-        let row = encode(&new)?;
-        let action = match old {
-            None => {
-                self.tx.insert_record(&row).await.map_err(store_error)?;
-                EventAction::Created
-            }
-            Some(old) => {
-                self.tx.update_record(&row).await.map_err(store_error)?;
-                lifecycle_action(
-                    old.deleted_at.is_some(),
-                    new.deleted_at.is_some(),
-                    old.merged_into.is_none() && new.merged_into.is_some(),
-                )
-            }
-        };
-        let before = old.map(to_json).transpose()?;
-        self.event(
-            E::KIND.as_str(),
-            new.id.uuid(),
-            action,
-            before,
-            Some(to_json(&new)?),
-        )
-        .await?;
-        Ok(new)
-    }
-
-    pub async fn event(
-        &mut self,
-        entity: &str,
-        entity_id: uuid::Uuid,
-        action: EventAction,
-        before: Option<String>,
-        after: Option<String>,
-    ) -> Result<()> {
-        self.tx
-            .append_event(&Event {
-                id: EventId::new(),
-                seq: 0,
-                org: self.org,
-                entity: entity.to_owned(),
-                entity_id,
-                action,
-                before,
-                after,
-                at: self.now,
-            })
-            .await
-            .map_err(store_error)
-    }
-
-    /// Appends the event for a non-record entity (participant, CRM user, ...).
-    pub async fn entity_event<V: Serialize>(
-        &mut self,
-        entity: &str,
-        id: uuid::Uuid,
-        old: Option<&V>,
-        new: &V,
-        action: EventAction,
-    ) -> Result<()> {
-        let before = old.map(to_json).transpose()?;
-        self.event(entity, id, action, before, Some(to_json(new)?))
-            .await
-    }
-
     /// The record that stands for `id` now: itself, or the end of its merge chain.
     pub async fn survivor(&mut self, kind: RecordKind, mut id: RecordId) -> Result<RecordId> {
         for _ in 0..MAX_MERGE_HOPS {
@@ -226,7 +141,7 @@ impl<'t, T: StoreTx> Unit<'t, T> {
             Some(rec) => self.survivor(E::KIND, rec.id).await,
             None => {
                 let fresh = self.fresh::<E>(external_id);
-                Ok(self.save(None, fresh).await?.id)
+                Ok(self.put(None, fresh).await?.id)
             }
         }
     }
@@ -250,7 +165,7 @@ impl<'t, T: StoreTx> Unit<'t, T> {
         }
         let mut merged = old.clone();
         merged.merged_into = Some(survivor);
-        self.save(Some(&old), merged).await?;
+        self.put(Some(&old), merged).await?;
         let referencing = self
             .tx
             .records_referencing(self.org, E::KIND, loser)
@@ -280,7 +195,7 @@ impl<'t, T: StoreTx> Unit<'t, T> {
                     }
                 }
                 repoint_data(&mut new.data, kind, from, to);
-                self.save(Some(&old), new).await?;
+                self.put(Some(&old), new).await?;
             }};
         }
         match row.kind {

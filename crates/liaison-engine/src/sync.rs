@@ -4,7 +4,7 @@
 
 use crate::keys::Keys;
 use crate::records::{Unit, load};
-use crate::views::{EngagementView, OpportunityView};
+use crate::views::{EngagementView, Expand, OpportunityView};
 use crate::{Caller, Engine, in_write_tx, store_error};
 use liaison_domain::model::*;
 use liaison_domain::scope::Scope;
@@ -47,7 +47,7 @@ impl<T: StoreTx> Unit<'_, T> {
                 )
             }
         }
-        let rec = self.save(old, rec).await?;
+        let rec = self.put(old, rec).await?;
         if life.merged_from.is_empty() && life.merged_to.is_none() && rec.merged_into.is_none() {
             return Ok(rec.id);
         }
@@ -61,7 +61,7 @@ impl<T: StoreTx> Unit<'_, T> {
                 Some(l) => l.id,
                 None => {
                     let fresh = self.fresh::<E>(loser_ext);
-                    self.save(None, fresh).await?.id
+                    self.put(None, fresh).await?.id
                 }
             };
             self.merge::<E>(loser, rec.id).await?;
@@ -168,13 +168,9 @@ impl<T: StoreTx> Unit<'_, T> {
             .await
             .map_err(store_error)?;
         let new = match &found {
-            Some(t) if t.name == input.name && t.activity_type == input.activity_type => {
-                return Ok(t.id);
-            }
             Some(t) => EngagementType {
                 name: input.name,
                 activity_type: input.activity_type,
-                updated_at: self.now,
                 ..t.clone()
             },
             None => EngagementType {
@@ -188,24 +184,7 @@ impl<T: StoreTx> Unit<'_, T> {
                 updated_at: self.now,
             },
         };
-        self.tx
-            .put_engagement_type(&new)
-            .await
-            .map_err(store_error)?;
-        let action = if found.is_some() {
-            liaison_store::EventAction::Updated
-        } else {
-            liaison_store::EventAction::Created
-        };
-        self.entity_event(
-            "engagement_type",
-            new.id.uuid(),
-            found.as_ref(),
-            &new,
-            action,
-        )
-        .await?;
-        Ok(new.id)
+        Ok(self.put(found.as_ref(), new).await?.id)
     }
 
     /// An internal id given in a payload (`engagementTypeId`, `accountId`) must name a record
@@ -308,7 +287,7 @@ impl<T: StoreTx> Unit<'_, T> {
                 rec.refs.lead = e.lead;
             }
         }
-        let rec = self.save(old.as_ref(), rec).await?;
+        let rec = self.put(old.as_ref(), rec).await?;
         self.set_participants(ParentKind::Opportunity, rec.id, old.is_none(), input.users)
             .await?;
         Ok(rec)
@@ -382,7 +361,7 @@ impl<T: StoreTx> Unit<'_, T> {
             Patch::Null => rec.refs.opportunity = None,
             Patch::Absent => {}
         }
-        let rec = self.save(old.as_ref(), rec).await?;
+        let rec = self.put(old.as_ref(), rec).await?;
         self.set_participants(ParentKind::Engagement, rec.id, old.is_none(), input.users)
             .await?;
         Ok(rec)
@@ -406,6 +385,7 @@ pub(crate) trait Syncable: Clone + Send + Sync + 'static {
         tx: &mut T,
         org: OrgId,
         records: Vec<Record<Self::Entity>>,
+        expand: Expand,
     ) -> impl Future<Output = Result<Vec<Self::View>>> + Send;
 }
 
@@ -425,8 +405,9 @@ impl Syncable for EngagementIn {
         tx: &mut T,
         org: OrgId,
         records: Vec<Record<Engagement>>,
+        expand: Expand,
     ) -> Result<Vec<EngagementView>> {
-        crate::views::engagement_views(tx, org, records).await
+        crate::views::engagement_views(tx, org, records, expand).await
     }
 }
 
@@ -446,8 +427,9 @@ impl Syncable for OpportunityIn {
         tx: &mut T,
         org: OrgId,
         records: Vec<Record<Opportunity>>,
+        expand: Expand,
     ) -> Result<Vec<OpportunityView>> {
-        crate::views::opportunity_views(tx, org, records).await
+        crate::views::opportunity_views(tx, org, records, expand).await
     }
 }
 
@@ -472,24 +454,29 @@ impl<S: Store> Engine<S> {
         &self,
         caller: &Caller,
         input: EngagementIn,
+        expand: Expand,
     ) -> Result<EngagementView> {
-        self.sync_one(caller, Scope::EngagementsWrite, input).await
+        self.sync_one(caller, Scope::EngagementsWrite, input, expand)
+            .await
     }
 
     pub async fn sync_engagements(
         &self,
         caller: &Caller,
         items: Vec<EngagementIn>,
+        expand: Expand,
     ) -> Result<Vec<EngagementView>> {
-        self.sync_many(caller, Scope::EngagementsWrite, items).await
+        self.sync_many(caller, Scope::EngagementsWrite, items, expand)
+            .await
     }
 
     pub async fn sync_opportunity(
         &self,
         caller: &Caller,
         input: OpportunityIn,
+        expand: Expand,
     ) -> Result<OpportunityView> {
-        self.sync_one(caller, Scope::OpportunitiesWrite, input)
+        self.sync_one(caller, Scope::OpportunitiesWrite, input, expand)
             .await
     }
 
@@ -497,8 +484,9 @@ impl<S: Store> Engine<S> {
         &self,
         caller: &Caller,
         items: Vec<OpportunityIn>,
+        expand: Expand,
     ) -> Result<Vec<OpportunityView>> {
-        self.sync_many(caller, Scope::OpportunitiesWrite, items)
+        self.sync_many(caller, Scope::OpportunitiesWrite, items, expand)
             .await
     }
 
@@ -507,6 +495,7 @@ impl<S: Store> Engine<S> {
         caller: &Caller,
         scope: Scope,
         input: I,
+        expand: Expand,
     ) -> Result<I::View> {
         caller.require(scope)?;
         let keys = write_keys(caller, [&input]);
@@ -514,7 +503,7 @@ impl<S: Store> Engine<S> {
             tx.lock_keys(&keys).await.map_err(store_error)?;
             let mut unit = self.unit(&mut tx, caller, time::now());
             let rec = input.clone().upsert(&mut unit).await?;
-            let mut views = I::views(unit.tx, caller.org, vec![rec]).await?;
+            let mut views = I::views(unit.tx, caller.org, vec![rec], expand).await?;
             Ok(views.remove(0))
         }.await)
     }
@@ -527,6 +516,7 @@ impl<S: Store> Engine<S> {
         caller: &Caller,
         scope: Scope,
         items: Vec<I>,
+        expand: Expand,
     ) -> Result<Vec<I::View>> {
         caller.require(scope)?;
         let keys = write_keys(caller, &items);
@@ -546,7 +536,7 @@ impl<S: Store> Engine<S> {
             }
             // Returning the refusal drops the transaction: nothing of the batch is kept.
             refused.into_result(())?;
-            I::views(unit.tx, caller.org, records).await
+            I::views(unit.tx, caller.org, records, expand).await
         }.await)
     }
 
@@ -583,7 +573,7 @@ impl<S: Store> Engine<S> {
                     let old: Record<Engagement> = crate::records::decode(row)?;
                     let mut new = old.clone();
                     new.deleted_at = Some(unit.now);
-                    unit.save(Some(&old), new).await?;
+                    unit.put(Some(&old), new).await?;
                     removed += 1;
                 }
                 if !full {

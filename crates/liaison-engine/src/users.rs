@@ -8,13 +8,13 @@ use liaison_domain::model::*;
 use liaison_domain::rules::{email_key, name_key};
 use liaison_domain::scope::Scope;
 use liaison_domain::*;
-use liaison_store::{EventAction, Key, Store, StoreTx, UserQuery};
+use liaison_store::{Key, Store, StoreTx, UserQuery};
 
 impl<T: StoreTx> Unit<'_, T> {
     async fn put_user(
         &mut self,
         old: Option<&WorkspaceUser>,
-        mut new: WorkspaceUser,
+        new: WorkspaceUser,
     ) -> Result<WorkspaceUser> {
         if let Some(ext) = &new.external_id
             && old.and_then(|o| o.external_id.as_ref()) != Some(ext)
@@ -40,18 +40,7 @@ impl<T: StoreTx> Unit<'_, T> {
         if old == Some(&new) {
             return Ok(new);
         }
-        new.updated_at = self.now;
-        self.tx
-            .put_user(&new, old.is_none())
-            .await
-            .map_err(store_error)?;
-        let action = if old.is_some() {
-            EventAction::Updated
-        } else {
-            EventAction::Created
-        };
-        self.entity_event("user", new.id.uuid(), old, &new, action)
-            .await?;
+        let new = self.put(old, new).await?;
         // Relink every CRM user whose link may depend on this user, before and after.
         let mut keys: Vec<(Option<String>, Option<String>, Option<String>)> = Vec::new();
         for u in old.into_iter().chain(std::iter::once(&new)) {
@@ -74,7 +63,7 @@ impl<T: StoreTx> Unit<'_, T> {
                 }
                 let mut relinked = crm.clone();
                 relinked.user = self.link_for(&crm).await?;
-                self.put_crm_user(Some(&crm), relinked).await?;
+                self.put(Some(&crm), relinked).await?;
             }
         }
         Ok(new)

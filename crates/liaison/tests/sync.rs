@@ -1046,7 +1046,50 @@ async fn privacy_is_kept_and_filters(s: &TestServer) {
     assert!(s.engagement_ids(&private(true)).await.is_empty());
 }
 
+/// A read loads the related records it is asked for, and no others.
+async fn reads_load_only_the_expansions_asked_for(s: &TestServer) {
+    use liaison_engine::Expand;
+    s.sync(full_engagement()).await;
+    let bare = s.engagement_view("eng-full", Expand::NONE).await;
+    assert!(bare.record.refs.account.is_some() && bare.record.refs.engagement_type.is_some());
+    assert!(bare.engagement_type.is_none() && bare.account.is_none() && bare.contact.is_none());
+    assert!(bare.lead.is_none() && bare.opportunity.is_none() && bare.participants.is_empty());
+    let some = s
+        .engagement_view(
+            "eng-full",
+            Expand {
+                account: true,
+                participants: true,
+                ..Expand::NONE
+            },
+        )
+        .await;
+    assert_eq!(some.account.unwrap().external_id, "acct-full");
+    assert!(!some.participants.is_empty());
+    assert!(some.engagement_type.is_none() && some.contact.is_none());
+    let all = s.engagement_view("eng-full", Expand::ALL).await;
+    assert!(all.engagement_type.is_some());
+    for (got, want) in [
+        (
+            all.contact.map(|r| r.external_id),
+            &bare.record.refs.contact,
+        ),
+        (all.lead.map(|r| r.external_id), &bare.record.refs.lead),
+        (
+            all.opportunity.map(|r| r.external_id),
+            &bare.record.refs.opportunity,
+        ),
+    ] {
+        assert_eq!(
+            got.is_some(),
+            want.is_some(),
+            "a linked record is loaded when asked"
+        );
+    }
+}
+
 on_both!(
+    reads_load_only_the_expansions_asked_for,
     raw_payloads_are_kept_and_merged,
     privacy_is_kept_and_filters,
     a_batch_lands_the_last_version_of_what_it_repeats,

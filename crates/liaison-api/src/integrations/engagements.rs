@@ -47,7 +47,10 @@ async fn sync_one<S: Store>(
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
     let input = parse(&body, vec![], inputs::engagement).map_err(Error::from)?;
-    let view = st.engine.sync_engagement(&caller, input).await?;
+    let view = st
+        .engine
+        .sync_engagement(&caller, input, super::VIEW)
+        .await?;
     Ok(Json(json!({"data": EngagementOut::from(view)})))
 }
 
@@ -69,7 +72,10 @@ async fn sync_batch<S: Store>(
 ) -> ApiResult<Json<Value>> {
     check_batch(&body)?;
     let items = parse_batch(&body, inputs::engagement)?;
-    let views = st.engine.sync_engagements(&caller, items).await?;
+    let views = st
+        .engine
+        .sync_engagements(&caller, items, super::VIEW)
+        .await?;
     Ok(Json(batch_envelope::<_, EngagementOut>(views)))
 }
 
@@ -156,7 +162,7 @@ async fn list<S: Store>(
     let limit = page_size(&params)?;
     let page = st
         .engine
-        .list_engagements(&caller, &listing(&params, limit)?)
+        .list_engagements(&caller, &listing(&params, limit)?, super::VIEW)
         .await?;
     let data: Vec<EngagementOut> = page.items.into_iter().map(Into::into).collect();
     Ok(Json(list_envelope(
@@ -192,7 +198,12 @@ async fn get_one<S: Store>(
     Params(params): Params,
 ) -> ApiResult<Json<EngagementOut>> {
     let r = record_ref(id, &params, "Engagement")?;
-    Ok(Json(st.engine.get_engagement(&caller, &r).await?.into()))
+    Ok(Json(
+        st.engine
+            .get_engagement(&caller, &r, super::VIEW)
+            .await?
+            .into(),
+    ))
 }
 
 async fn delete_one<S: Store>(
@@ -223,6 +234,7 @@ async fn user_engagements<S: Store>(
             params.get("startingAfter").map(String::as_str),
             params.get("startingBefore").map(String::as_str),
             limit,
+            super::VIEW,
         )
         .await
         .map_err(ApiError)?;

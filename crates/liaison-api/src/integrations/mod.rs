@@ -19,7 +19,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use liaison_domain::{Error, Issues};
-use liaison_engine::Caller;
+use liaison_engine::{Caller, Expand};
 use liaison_store::Store;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -56,6 +56,15 @@ fn enveloped<T: Clone + Send + Sync + 'static>(routes: Router<T>) -> Router<T> {
 pub fn read_engagement(v: &Value) -> Result<liaison_domain::model::EngagementIn, Issues> {
     inputs::parse(v, vec![], inputs::engagement)
 }
+
+/// What this face's engagement and opportunity shapes embed: the type, the account and the
+/// reps. Everything else it shows is an id on the record itself.
+pub(super) const VIEW: Expand = Expand {
+    engagement_type: true,
+    account: true,
+    participants: true,
+    ..Expand::NONE
+};
 
 /// An id as a request gives it: text that cannot be one names nothing, a 404 for `noun`.
 pub(super) fn id_of<I>(

@@ -39,7 +39,10 @@ async fn sync_one<S: Store>(
 ) -> ApiResult<Json<Value>> {
     let input =
         parse(&body, vec![], |r, o| inputs::opportunity(r, o, false)).map_err(Error::from)?;
-    let view = st.engine.sync_opportunity(&caller, input).await?;
+    let view = st
+        .engine
+        .sync_opportunity(&caller, input, super::VIEW)
+        .await?;
     Ok(Json(json!({"data": OpportunityOut::from(view)})))
 }
 
@@ -50,7 +53,10 @@ async fn sync_batch<S: Store>(
 ) -> ApiResult<Json<Value>> {
     check_batch(&body)?;
     let items = parse_batch(&body, |r, o| inputs::opportunity(r, o, false))?;
-    let views = st.engine.sync_opportunities(&caller, items).await?;
+    let views = st
+        .engine
+        .sync_opportunities(&caller, items, super::VIEW)
+        .await?;
     Ok(Json(batch_envelope::<_, OpportunityOut>(views)))
 }
 
@@ -62,7 +68,7 @@ async fn list<S: Store>(
     let limit = page_size(&params)?;
     let page = st
         .engine
-        .list_opportunities(&caller, &listing(&params, limit)?)
+        .list_opportunities(&caller, &listing(&params, limit)?, super::VIEW)
         .await?;
     let data: Vec<OpportunityOut> = page.items.into_iter().map(Into::into).collect();
     Ok(Json(list_envelope(
@@ -79,7 +85,12 @@ async fn get_one<S: Store>(
     Params(params): Params,
 ) -> ApiResult<Json<OpportunityOut>> {
     let r = record_ref(id, &params, "Opportunity")?;
-    Ok(Json(st.engine.get_opportunity(&caller, &r).await?.into()))
+    Ok(Json(
+        st.engine
+            .get_opportunity(&caller, &r, super::VIEW)
+            .await?
+            .into(),
+    ))
 }
 
 async fn delete_one<S: Store>(

@@ -7,7 +7,7 @@ pub mod schema;
 use liaison::Server;
 use liaison_domain::model::{Account, Engagement, EngagementIn, Record};
 use liaison_domain::scope::{Scope, ScopeSet};
-use liaison_engine::{Caller, Engine, Listing, RecordRef};
+use liaison_engine::{Caller, EngagementView, Engine, Expand, Listing, RecordRef};
 use liaison_store::{Event, Store};
 use liaison_store_postgres::PgStore;
 use liaison_store_sqlite::SqliteStore;
@@ -285,13 +285,24 @@ impl TestServer {
         all
     }
 
+    /// The engagement with this external id, with the related records `expand` asks for.
+    pub async fn engagement_view(&self, external_id: &str, expand: Expand) -> EngagementView {
+        let caller = self.caller(&self.token).await;
+        let r = RecordRef::External(external_id.into());
+        match &self.engines {
+            Engines::Sqlite(e) => e.get_engagement(&caller, &r, expand).await,
+            Engines::Postgres(e) => e.get_engagement(&caller, &r, expand).await,
+        }
+        .expect("engagement")
+    }
+
     /// The engagement with this external id as the engine holds it.
     pub async fn engagement(&self, external_id: &str) -> Record<Engagement> {
         let caller = self.caller(&self.token).await;
         let r = RecordRef::External(external_id.into());
         match &self.engines {
-            Engines::Sqlite(e) => e.get_engagement(&caller, &r).await,
-            Engines::Postgres(e) => e.get_engagement(&caller, &r).await,
+            Engines::Sqlite(e) => e.get_engagement(&caller, &r, Expand::NONE).await,
+            Engines::Postgres(e) => e.get_engagement(&caller, &r, Expand::NONE).await,
         }
         .expect("engagement")
         .record
@@ -311,8 +322,14 @@ impl TestServer {
     pub async fn sync_through_engine(&self, input: EngagementIn) {
         let caller = self.caller(&self.token).await;
         match &self.engines {
-            Engines::Sqlite(e) => e.sync_engagement(&caller, input).await.map(|_| ()),
-            Engines::Postgres(e) => e.sync_engagement(&caller, input).await.map(|_| ()),
+            Engines::Sqlite(e) => e
+                .sync_engagement(&caller, input, Expand::NONE)
+                .await
+                .map(|_| ()),
+            Engines::Postgres(e) => e
+                .sync_engagement(&caller, input, Expand::NONE)
+                .await
+                .map(|_| ()),
         }
         .expect("sync")
     }
@@ -321,8 +338,8 @@ impl TestServer {
     pub async fn engagement_ids(&self, listing: &Listing) -> Vec<String> {
         let caller = self.caller(&self.token).await;
         match &self.engines {
-            Engines::Sqlite(e) => e.list_engagements(&caller, listing).await,
-            Engines::Postgres(e) => e.list_engagements(&caller, listing).await,
+            Engines::Sqlite(e) => e.list_engagements(&caller, listing, Expand::NONE).await,
+            Engines::Postgres(e) => e.list_engagements(&caller, listing, Expand::NONE).await,
         }
         .expect("list")
         .items
