@@ -1,6 +1,7 @@
 //! The one error type of Liaison's rules. Each face maps it to its own envelope; a 5xx never
 //! shows its cause to the client (the cause is logged with the request id).
 
+use crate::field::Param;
 use crate::issues::Issues;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -16,6 +17,10 @@ pub enum Error {
     /// The request itself is malformed (not JSON, a bad query parameter, a bad cursor).
     #[error("{0}")]
     BadRequest(String),
+    /// A request parameter a rule refused; `message` names it as `{param}`, which the face
+    /// spells.
+    #[error("{param:?}: {message}")]
+    BadParam { param: Param, message: String },
     /// A unique value is already taken.
     #[error("{0}")]
     Conflict(String),

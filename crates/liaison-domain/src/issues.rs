@@ -1,15 +1,29 @@
 //! Validation issues: what is wrong with an input, and where. Every face renders them in its
 //! own envelope (the integrations face as Zod issues), so the vocabulary follows Zod's codes.
 
+use crate::field::Field;
 use serde::Serialize;
 use std::fmt;
 
-/// One step of a path into a JSON document.
+/// One step of a path into a JSON document: a key as the face spelled it, an index, or a
+/// domain field that the face rendering the issue spells (see `Issues::spelled`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum PathSeg {
     Key(String),
     Index(usize),
+    #[serde(serialize_with = "field_name")]
+    Field(Field),
+}
+
+fn field_name<S: serde::Serializer>(f: &Field, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
+}
+
+impl From<Field> for PathSeg {
+    fn from(f: Field) -> Self {
+        PathSeg::Field(f)
+    }
 }
 
 impl From<&str> for PathSeg {
@@ -178,6 +192,12 @@ impl Issue {
                     out.push_str(k);
                 }
                 PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+                PathSeg::Field(f) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(f.name());
+                }
             }
         }
         out
@@ -206,6 +226,22 @@ impl Issues {
         }
     }
 
+    /// The issues with every domain field spelled as a face spells it: in paths, and where a
+    /// message names one in braces (`{end_time}`).
+    pub fn spelled(mut self, spell: impl Fn(Field) -> &'static str) -> Self {
+        for issue in &mut self.0 {
+            for seg in &mut issue.path {
+                if let PathSeg::Field(f) = seg {
+                    *seg = PathSeg::Key(spell(*f).to_owned());
+                }
+            }
+            if issue.message.contains('{') {
+                issue.message = spell_message(&issue.message, &spell);
+            }
+        }
+        self
+    }
+
     /// Prefixes every path with `prefix` (used when an item of a batch is checked alone).
     pub fn prefixed(mut self, prefix: &[PathSeg]) -> Self {
         for issue in &mut self.0 {
@@ -231,5 +267,55 @@ impl fmt::Display for Issues {
             .map(|i| format!("{}: {}", i.dotted_path(), i.message))
             .collect();
         f.write_str(&parts.join("; "))
+    }
+}
+
+/// `message` with each `{field}` it names spelled.
+pub fn spell_message(message: &str, spell: impl Fn(Field) -> &'static str) -> String {
+    let mut out = message.to_owned();
+    for f in Field::ALL {
+        let placeholder = f.placeholder();
+        if out.contains(&placeholder) {
+            out = out.replace(&placeholder, spell(f));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rules name fields by the domain's type; the face rendering the issue spells them, in
+    /// the path and in the message.
+    #[test]
+    fn fields_are_spelled_by_the_face() {
+        let issues = Issues::from(Issue::custom(
+            vec![PathSeg::Index(3), Field::EndTime.into()],
+            format!(
+                "{} must not be before {}",
+                Field::EndTime.placeholder(),
+                Field::StartTime.placeholder()
+            ),
+        ));
+        let camel = |f: Field| match f {
+            Field::EndTime => "endTime",
+            Field::StartTime => "startTime",
+            _ => "other",
+        };
+        let snake = |f: Field| match f {
+            Field::EndTime => "end_at",
+            Field::StartTime => "start_at",
+            _ => "other",
+        };
+        let siro = issues.clone().spelled(camel);
+        assert_eq!(
+            siro.0[0].path,
+            vec![PathSeg::Index(3), PathSeg::Key("endTime".into())]
+        );
+        assert_eq!(siro.0[0].message, "endTime must not be before startTime");
+        let v2 = issues.spelled(snake);
+        assert_eq!(v2.0[0].path[1], PathSeg::Key("end_at".into()));
+        assert_eq!(v2.0[0].message, "end_at must not be before start_at");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod cursor;
 pub mod error;
+pub mod field;
 pub mod ids;
 pub mod issues;
 pub mod model;

@@ -1,5 +1,6 @@
 //! Pure rules of sync: stale writes, rep linking, engagement times.
 
+use crate::field::Field;
 use crate::ids::UserId;
 use crate::issues::{Issue, Issues, PathSeg};
 use crate::time::Instant;
@@ -85,7 +86,11 @@ pub fn check_times(
     match (start, end) {
         (Some(s), Some(e)) if e < s => Err(Issues::from(Issue::custom(
             end_path,
-            "endTime must not be before startTime",
+            format!(
+                "{} must not be before {}",
+                Field::EndTime.placeholder(),
+                Field::StartTime.placeholder()
+            ),
         ))),
         _ => Ok(()),
     }

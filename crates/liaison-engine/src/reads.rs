@@ -5,6 +5,7 @@ use crate::records::{Unit, decode, load};
 use crate::sync::Syncable;
 use crate::views::{EngagementView, Expand, OpportunityView, ParticipantView};
 use crate::{Caller, Engine, in_write_tx, store_error};
+use liaison_domain::field::Param;
 use liaison_domain::model::*;
 use liaison_domain::scope::Scope;
 use liaison_domain::*;
@@ -318,14 +319,13 @@ impl<S: Store> Engine<S> {
             .await
             .map_err(store_error)?
             .ok_or(Error::NotFound("User"))?;
-        let mut anchor = async |raw: Option<&str>, field: &str| -> Result<Option<Key>> {
+        let mut anchor = async |raw: Option<&str>, param: Param| -> Result<Option<Key>> {
             let Some(raw) = raw.filter(|s| !s.is_empty()) else {
                 return Ok(None);
             };
-            let bad = || {
-                Error::BadRequest(format!(
-                    "{field} must be the id of one of this user's engagements"
-                ))
+            let bad = || Error::BadParam {
+                param,
+                message: "{param} must be the id of one of this user's engagements".into(),
             };
             let id = RecordId::parse(raw).ok_or_else(bad)?;
             let rec = load::<Engagement, S::Tx>(&mut tx, caller.org, id)
@@ -336,8 +336,8 @@ impl<S: Store> Engine<S> {
                 id: rec.id.uuid(),
             }))
         };
-        let after = anchor(after, "startingAfter").await?;
-        let before = anchor(before, "startingBefore").await?;
+        let after = anchor(after, Param::PageAfter).await?;
+        let before = anchor(before, Param::PageBefore).await?;
         let query = UserEngagementQuery {
             user,
             after,

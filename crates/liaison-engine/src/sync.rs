@@ -189,8 +189,14 @@ impl<T: StoreTx> Unit<'_, T> {
 
     /// An internal id given in a payload (`engagementTypeId`, `accountId`) must name a record
     /// of this organization; otherwise the payload is invalid at that field.
-    async fn check_type_id(&mut self, raw: &str, field: &str) -> Result<EngagementTypeId> {
-        let unknown = || Issue::custom(vec![field.into()], format!("Unknown {field}: {raw}"));
+    async fn check_type_id(&mut self, raw: &str) -> Result<EngagementTypeId> {
+        let field = Field::EngagementType;
+        let unknown = || {
+            Issue::custom(
+                vec![field.into()],
+                format!("Unknown {}: {raw}", field.placeholder()),
+            )
+        };
         let id = EngagementTypeId::parse(raw).ok_or_else(|| Issues::from(unknown()))?;
         let found = self
             .tx
@@ -213,8 +219,8 @@ impl<T: StoreTx> Unit<'_, T> {
             Some(raw) => {
                 let unknown = || {
                     Issues::from(Issue::custom(
-                        vec!["accountId".into()],
-                        format!("Unknown accountId: {raw}"),
+                        vec![Field::Account.into()],
+                        format!("Unknown {}: {raw}", Field::Account.placeholder()),
                     ))
                 };
                 let id = RecordId::parse(raw).ok_or_else(unknown)?;
@@ -322,10 +328,10 @@ impl<T: StoreTx> Unit<'_, T> {
         rules::check_times(
             rec.data.start_time,
             rec.data.end_time,
-            vec!["endTime".into()],
+            vec![Field::EndTime.into()],
         )?;
         let type_override = match input.engagement_type_id.as_value() {
-            Some(raw) => Some(self.check_type_id(raw, "engagementTypeId").await?),
+            Some(raw) => Some(self.check_type_id(raw).await?),
             None => None,
         };
         input.remote_updated_at.apply_to(&mut rec.remote_updated_at);

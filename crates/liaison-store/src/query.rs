@@ -7,6 +7,7 @@
 //! columns; each backend only renders the plan in its own SQL dialect.
 
 use crate::Instant;
+pub use liaison_domain::field::Field;
 use liaison_domain::model::{RecordKind, search_key};
 use liaison_domain::values::{ActivityType, Direction};
 use serde::{Deserialize, Serialize};
@@ -16,34 +17,6 @@ use uuid::Uuid;
 pub const MAX_IN_VALUES: usize = 500;
 /// The most filters one query may carry, across all its groups.
 pub const MAX_FILTERS: usize = 64;
-
-/// A field of synced records that a list filters on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
-    Id,
-    Connection,
-    ExternalId,
-    RecordingId,
-    Account,
-    Contact,
-    Lead,
-    Opportunity,
-    Owner,
-    EngagementType,
-    /// The activity type of the record's engagement type.
-    ActivityType,
-    /// An engagement's subject; the name of the other kinds.
-    Title,
-    Direction,
-    IsPrivate,
-    StartTime,
-    EndTime,
-    CreatedAt,
-    UpdatedAt,
-    RemoteCreatedAt,
-    RemoteUpdatedAt,
-    DeletedAt,
-}
 
 /// What kind of value a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,32 +29,18 @@ pub enum ValueType {
     Direction,
 }
 
-impl Field {
-    pub const ALL: [Field; 21] = [
-        Field::Id,
-        Field::Connection,
-        Field::ExternalId,
-        Field::RecordingId,
-        Field::Account,
-        Field::Contact,
-        Field::Lead,
-        Field::Opportunity,
-        Field::Owner,
-        Field::EngagementType,
-        Field::ActivityType,
-        Field::Title,
-        Field::Direction,
-        Field::IsPrivate,
-        Field::StartTime,
-        Field::EndTime,
-        Field::CreatedAt,
-        Field::UpdatedAt,
-        Field::RemoteCreatedAt,
-        Field::RemoteUpdatedAt,
-        Field::DeletedAt,
-    ];
+/// What the list contract knows of each field: the type of its values, whether a record may
+/// lack one, and the column that holds it.
+pub trait FieldColumn {
+    fn value_type(self) -> ValueType;
+    fn nullable(self) -> bool;
+    /// The column of `records` that holds the field (for `ActivityType`, the column of
+    /// `engagement_types`). Both backends' schemas use these names.
+    fn column(self) -> &'static str;
+}
 
-    pub fn value_type(self) -> ValueType {
+impl FieldColumn for Field {
+    fn value_type(self) -> ValueType {
         use Field::*;
         match self {
             Id | Connection | Account | Contact | Lead | Opportunity | Owner | EngagementType => {
@@ -96,8 +55,7 @@ impl Field {
         }
     }
 
-    /// Whether a record may lack a value for this field.
-    pub fn nullable(self) -> bool {
+    fn nullable(self) -> bool {
         !matches!(
             self,
             Field::Id
@@ -109,9 +67,7 @@ impl Field {
         )
     }
 
-    /// The column of `records` that holds the field (for `ActivityType`, the column of
-    /// `engagement_types`). Both backends' schemas use these names.
-    pub fn column(self) -> &'static str {
+    fn column(self) -> &'static str {
         use Field::*;
         match self {
             Id => "id",

@@ -675,7 +675,63 @@ async fn the_face_answers_under_both_bases_in_its_envelope(s: &TestServer) {
     assert!(r.body["error"].is_string(), "{r:?}");
 }
 
+/// Rules name fields by the domain's names; this face's bodies spell them as Siro does, in
+/// paths and in messages alike.
+async fn rule_messages_spell_fields_as_the_face_does(s: &TestServer) {
+    let both = s
+        .put(
+            SYNC,
+            json!({"externalId": "t", "startTime": "2026-01-02T00:00:00Z", "endTime": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_issues(&both, &[json!(["endTime"])]);
+    assert_eq!(
+        both.body["issues"][0]["message"],
+        "endTime must not be before startTime"
+    );
+    s.sync(json!({"externalId": "t", "startTime": "2026-01-02T00:00:00Z"}))
+        .await;
+    // Only the end moves: the engine checks it against the stored start.
+    let one = s
+        .put(
+            SYNC,
+            json!({"externalId": "t", "endTime": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_issues(&one, &[json!(["endTime"])]);
+    assert_eq!(
+        one.body["issues"][0]["message"],
+        "endTime must not be before startTime"
+    );
+    let r = s
+        .put(SYNC, json!({"externalId": "t", "engagementTypeId": "nope"}))
+        .await;
+    assert_issues(&r, &[json!(["engagementTypeId"])]);
+    assert_eq!(
+        r.body["issues"][0]["message"],
+        "Unknown engagementTypeId: nope"
+    );
+    let org = s.get("/v1/core/auth/caller-identity").await.body["organizationId"].clone();
+    let user = s
+        .post(
+            "/v1/core/users",
+            json!({"email": "rep@example.com", "organizationId": org}),
+        )
+        .await;
+    let path = format!(
+        "/v1/integrations/users/{}/engagements?startingAfter=nope",
+        user.body["id"].as_str().unwrap()
+    );
+    let r = s.get(&path).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{r:?}");
+    assert_eq!(
+        r.body["error"],
+        "startingAfter must be the id of one of this user's engagements"
+    );
+}
+
 on_both!(
+    rule_messages_spell_fields_as_the_face_does,
     the_face_answers_under_both_bases_in_its_envelope,
     nul_characters_are_refused_naming_the_field,
     non_json_bodies_are_415,

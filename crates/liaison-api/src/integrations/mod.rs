@@ -18,6 +18,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use liaison_domain::field::{Field, Param};
 use liaison_domain::{Error, Issues};
 use liaison_engine::{Caller, Expand};
 use liaison_store::Store;
@@ -66,6 +67,40 @@ pub(super) const VIEW: Expand = Expand {
     ..Expand::NONE
 };
 
+/// How this face spells the domain's fields: Siro's names.
+pub(super) fn spell(f: Field) -> &'static str {
+    match f {
+        Field::Id => "id",
+        Field::Connection => "integrationConnectionId",
+        Field::ExternalId => "externalId",
+        Field::RecordingId => "recordingId",
+        Field::Account => "accountId",
+        Field::Contact => "contactId",
+        Field::Lead => "leadId",
+        Field::Opportunity => "opportunityId",
+        Field::Owner => "owner",
+        Field::EngagementType => "engagementTypeId",
+        Field::ActivityType => "activityType",
+        Field::Title => "subject",
+        Field::Direction => "direction",
+        Field::IsPrivate => "isPrivate",
+        Field::StartTime => "startTime",
+        Field::EndTime => "endTime",
+        Field::CreatedAt => "createdAt",
+        Field::UpdatedAt => "updatedAt",
+        Field::RemoteCreatedAt => "remoteCreatedAt",
+        Field::RemoteUpdatedAt => "remoteUpdatedAt",
+        Field::DeletedAt => "deletedAt",
+    }
+}
+
+fn spell_param(p: Param) -> &'static str {
+    match p {
+        Param::PageAfter => "startingAfter",
+        Param::PageBefore => "startingBefore",
+    }
+}
+
 /// An id as a request gives it: text that cannot be one names nothing, a 404 for `noun`.
 pub(super) fn id_of<I>(
     raw: &str,
@@ -100,7 +135,11 @@ impl IntoResponse for ApiError {
         let (status, body) = match self.0 {
             Error::Invalid(issues) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"name": "ZodError", "issues": issues.0}),
+                json!({"name": "ZodError", "issues": issues.spelled(spell).0}),
+            ),
+            Error::BadParam { param, message } => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": message.replace("{param}", spell_param(param))}),
             ),
             Error::NotFound(what) => (
                 StatusCode::NOT_FOUND,

@@ -1,0 +1,109 @@
+//! The names of the domain's fields and request parameters. Rules and errors name them with
+//! these types; each face spells them its own way (Siro `startTime`, v2 `start_at`, unified
+//! `start_time`) when it renders an error. A message may name one as `{start_time}` (the
+//! field's domain name in braces); the face puts its own spelling there.
+
+/// A field of a synced record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Id,
+    Connection,
+    ExternalId,
+    RecordingId,
+    Account,
+    Contact,
+    Lead,
+    Opportunity,
+    Owner,
+    EngagementType,
+    /// The activity type of the record's engagement type.
+    ActivityType,
+    /// An engagement's subject; the name of the other kinds.
+    Title,
+    Direction,
+    IsPrivate,
+    StartTime,
+    EndTime,
+    CreatedAt,
+    UpdatedAt,
+    RemoteCreatedAt,
+    RemoteUpdatedAt,
+    DeletedAt,
+}
+
+impl Field {
+    pub const ALL: [Field; 21] = [
+        Field::Id,
+        Field::Connection,
+        Field::ExternalId,
+        Field::RecordingId,
+        Field::Account,
+        Field::Contact,
+        Field::Lead,
+        Field::Opportunity,
+        Field::Owner,
+        Field::EngagementType,
+        Field::ActivityType,
+        Field::Title,
+        Field::Direction,
+        Field::IsPrivate,
+        Field::StartTime,
+        Field::EndTime,
+        Field::CreatedAt,
+        Field::UpdatedAt,
+        Field::RemoteCreatedAt,
+        Field::RemoteUpdatedAt,
+        Field::DeletedAt,
+    ];
+
+    /// The field's domain name (snake_case), as messages name it in braces.
+    pub fn name(self) -> &'static str {
+        use Field::*;
+        match self {
+            Id => "id",
+            Connection => "connection",
+            ExternalId => "external_id",
+            RecordingId => "recording_id",
+            Account => "account",
+            Contact => "contact",
+            Lead => "lead",
+            Opportunity => "opportunity",
+            Owner => "owner",
+            EngagementType => "engagement_type",
+            ActivityType => "activity_type",
+            Title => "title",
+            Direction => "direction",
+            IsPrivate => "is_private",
+            StartTime => "start_time",
+            EndTime => "end_time",
+            CreatedAt => "created_at",
+            UpdatedAt => "updated_at",
+            RemoteCreatedAt => "remote_created_at",
+            RemoteUpdatedAt => "remote_updated_at",
+            DeletedAt => "deleted_at",
+        }
+    }
+
+    /// `{name}`: how a message names the field.
+    pub fn placeholder(self) -> String {
+        format!("{{{}}}", self.name())
+    }
+}
+
+/// A request parameter that rules name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// Where a page of a list starts: after this record.
+    PageAfter,
+    /// Where a page of a list ends: before this record.
+    PageBefore,
+}
+
+impl Param {
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::PageAfter => "page_after",
+            Param::PageBefore => "page_before",
+        }
+    }
+}
