@@ -5,7 +5,8 @@ use crate::{Engine, in_write_tx, store_error};
 use liaison_domain::scope::{Scope, ScopeSet};
 use liaison_domain::time::{Instant, now};
 use liaison_domain::{ConnectionId, Error, OrgId, Result, TokenId, secret};
-use liaison_store::{Connection, Org, Store, StoreTx, Token};
+use liaison_store::prelude::*;
+use liaison_store::{Connection, Org, Store, Token, WriteTx};
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant as Clock};
@@ -187,7 +188,7 @@ impl<S: Store> Engine<S> {
     }
 }
 
-async fn ensure_org_connection<T: StoreTx>(
+async fn ensure_org_connection<T: WriteTx>(
     tx: &mut T,
     org_name: &str,
     connection_name: &str,

@@ -1,5 +1,5 @@
 //! The write keys of a sync: one per record, CRM user and engagement type its payload names,
-//! taken together before the first write (`StoreTx::lock_keys`). Two batches that share an
+//! taken together before the first write (`WriteTx::lock_keys`). Two batches that share an
 //! account, written side by side, would otherwise lock its row and the others they share in
 //! whatever order their items come, and could deadlock; taking every key first, in one order,
 //! makes the later batch wait for the earlier instead.

@@ -17,7 +17,8 @@ pub use views::{EngagementView, Expand, OpportunityView, ParticipantView};
 
 use liaison_domain::cursor::CursorCodec;
 use liaison_domain::{Error, Result};
-use liaison_store::{Store, StoreError, StoreTx};
+use liaison_store::prelude::*;
+use liaison_store::{Store, StoreError, WriteTx};
 
 /// How often a write that lost a race is run before giving up with 409.
 const WRITE_ATTEMPTS: u32 = 4;

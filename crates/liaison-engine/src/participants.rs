@@ -6,9 +6,9 @@ use crate::store_error;
 use liaison_domain::model::*;
 use liaison_domain::rules::{LinkCandidates, choose_link, email_key, name_key};
 use liaison_domain::*;
-use liaison_store::StoreTx;
+use liaison_store::WriteTx;
 
-impl<T: StoreTx> Unit<'_, T> {
+impl<T: WriteTx> Unit<'_, T> {
     /// Finds or creates the CRM user with `external_id`, applies what the sync says of them and
     /// (re)links them to a workspace user.
     pub async fn upsert_crm_user(

@@ -9,9 +9,10 @@ use liaison_domain::field::Param;
 use liaison_domain::model::*;
 use liaison_domain::scope::Scope;
 use liaison_domain::*;
+use liaison_store::prelude::*;
 use liaison_store::{
-    Field, Filter, Key, ParticipantQuery, RecordQuery, Seek, Side, Sort, SortKey, Store, StoreTx,
-    UserEngagementQuery, Value, sort_key,
+    Field, Filter, Key, ParticipantQuery, ReadTx, RecordQuery, Seek, Side, Sort, SortKey, Store,
+    UserEngagementQuery, Value, WriteTx, sort_key,
 };
 
 /// One page of a list, and the cursors of the pages after and before it.
@@ -120,14 +121,14 @@ impl<S: Store> Engine<S> {
     }
 
     /// Finds a live record of kind `E` by either kind of id; `NotFound` otherwise.
-    async fn find<E: Entity>(
+    async fn find<E: Entity, T: ReadTx>(
         &self,
-        tx: &mut S::Tx,
+        tx: &mut T,
         caller: &Caller,
         r: &RecordRef,
     ) -> Result<Record<E>> {
         let rec = match r {
-            RecordRef::Internal(id) => load::<E, S::Tx>(tx, caller.org, *id).await?,
+            RecordRef::Internal(id) => load::<E, T>(tx, caller.org, *id).await?,
             RecordRef::External(ext) => tx
                 .get_record_by_external(caller.org, caller.connection, E::KIND, ext)
                 .await
@@ -169,7 +170,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<I::View> {
         caller.require(scope)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let rec = self.find::<I::Entity>(&mut tx, caller, r).await?;
+        let rec = self.find::<I::Entity, _>(&mut tx, caller, r).await?;
         let mut v = I::views(&mut tx, caller.org, vec![rec], expand).await?;
         Ok(v.remove(0))
     }
@@ -184,7 +185,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Page<I::View>> {
         caller.require(scope)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
-        let page = self.page::<I::Entity>(&mut tx, caller, listing).await?;
+        let page = self.page::<I::Entity, _>(&mut tx, caller, listing).await?;
         let items = I::views(&mut tx, caller.org, page.items, expand).await?;
         Ok(Page {
             items,
@@ -196,9 +197,9 @@ impl<S: Store> Engine<S> {
     /// One page of live records of kind `E`: `limit + 1` rows are read, to know whether
     /// another page follows in the direction of travel. An `externalId` filter is matched
     /// within the caller's connection, where external ids are unique.
-    async fn page<E: Entity>(
+    async fn page<E: Entity, T: ReadTx>(
         &self,
-        tx: &mut S::Tx,
+        tx: &mut T,
         caller: &Caller,
         listing: &Listing,
     ) -> Result<Page<Record<E>>> {
@@ -288,7 +289,7 @@ impl<S: Store> Engine<S> {
     /// Soft-deletes one live record of kind `E`.
     async fn delete_record<E: Entity>(&self, caller: &Caller, r: &RecordRef) -> Result<()> {
         in_write_tx!(self, tx => async {
-            let old = self.find::<E>(&mut tx, caller, r).await?;
+            let old = self.find::<E, _>(&mut tx, caller, r).await?;
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let mut new = old.clone();
             new.deleted_at = Some(unit.now);
@@ -328,7 +329,7 @@ impl<S: Store> Engine<S> {
                 message: "{param} must be the id of one of this user's engagements".into(),
             };
             let id = RecordId::parse(raw).ok_or_else(bad)?;
-            let rec = load::<Engagement, S::Tx>(&mut tx, caller.org, id)
+            let rec = load::<Engagement, _>(&mut tx, caller.org, id)
                 .await?
                 .ok_or_else(bad)?;
             Ok(Some(Key {
@@ -380,7 +381,7 @@ impl<S: Store> Engine<S> {
     pub async fn get_account(&self, caller: &Caller, id: RecordId) -> Result<Record<Account>> {
         caller.require(Scope::CompaniesRead)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
-        self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id))
+        self.find::<Account, _>(&mut tx, caller, &RecordRef::Internal(id))
             .await
     }
 
@@ -391,7 +392,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Page<Record<Account>>> {
         caller.require(Scope::CompaniesRead)?;
         let mut tx = self.store.read().await.map_err(store_error)?;
-        self.page::<Account>(&mut tx, caller, listing).await
+        self.page::<Account, _>(&mut tx, caller, listing).await
     }
 
     /// Creates an account; an external id already synced in this connection is a conflict.
@@ -433,7 +434,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Record<Account>> {
         caller.require(Scope::CompaniesWrite)?;
         in_write_tx!(self, tx => async {
-            let old = self.find::<Account>(&mut tx, caller, &RecordRef::Internal(id)).await?;
+            let old = self.find::<Account, _>(&mut tx, caller, &RecordRef::Internal(id)).await?;
             let mut unit = Unit::new(&mut tx, caller.org, old.connection, time::now());
             let mut new = old.clone();
             input.clone().apply(&mut new.data);
@@ -476,9 +477,9 @@ impl<S: Store> Engine<S> {
         Ok(v.remove(0))
     }
 
-    async fn live_participant(
+    async fn live_participant<T: ReadTx>(
         &self,
-        tx: &mut S::Tx,
+        tx: &mut T,
         caller: &Caller,
         kind: ParentKind,
         id: ParticipantId,

@@ -6,14 +6,14 @@ use crate::store_error;
 use liaison_domain::model::*;
 use liaison_domain::time::Instant;
 use liaison_domain::*;
-use liaison_store::{EventAction, RecordRow, StoreTx};
+use liaison_store::{EventAction, ReadTx, RecordRow, WriteTx};
 use std::collections::HashMap;
 
 /// Merges chain (A into B, later B into C); a chain longer than this is treated as a cycle.
 const MAX_MERGE_HOPS: usize = 32;
 
 /// One organization's connection, writing inside one transaction at one instant.
-pub(crate) struct Unit<'t, T: StoreTx> {
+pub(crate) struct Unit<'t, T: WriteTx> {
     pub tx: &'t mut T,
     pub org: OrgId,
     pub connection: ConnectionId,
@@ -60,7 +60,7 @@ pub(crate) fn encode<E: Entity>(rec: &Record<E>) -> Result<RecordRow> {
 }
 
 /// Loads a record of kind `E` by id within the org; `None` for another kind or another org.
-pub(crate) async fn load<E: Entity, T: StoreTx>(
+pub(crate) async fn load<E: Entity, T: ReadTx>(
     tx: &mut T,
     org: OrgId,
     id: RecordId,
@@ -71,7 +71,7 @@ pub(crate) async fn load<E: Entity, T: StoreTx>(
     }
 }
 
-impl<'t, T: StoreTx> Unit<'t, T> {
+impl<'t, T: WriteTx> Unit<'t, T> {
     pub fn new(tx: &'t mut T, org: OrgId, connection: ConnectionId, now: Instant) -> Self {
         Unit {
             tx,

@@ -7,7 +7,7 @@ use crate::store_error;
 use liaison_domain::model::*;
 use liaison_domain::time::Instant;
 use liaison_domain::*;
-use liaison_store::{Event, EventAction, StoreTx};
+use liaison_store::{Event, EventAction, WriteTx};
 use serde::Serialize;
 use std::future::Future;
 
@@ -30,14 +30,14 @@ pub(crate) trait Saved: Serialize + Clone + Send + Sync {
         }
     }
     /// Writes the entity: a new row when `insert`, else over the stored one.
-    fn write<T: StoreTx>(
+    fn write<T: WriteTx>(
         &self,
         tx: &mut T,
         insert: bool,
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
-impl<T: StoreTx> Unit<'_, T> {
+impl<T: WriteTx> Unit<'_, T> {
     /// Writes `new` when it differs from `old` (or is new), with its outbox event, and returns
     /// what is stored now. The same input twice changes nothing.
     pub async fn put<V: Saved>(&mut self, old: Option<&V>, mut new: V) -> Result<V> {
@@ -99,7 +99,7 @@ impl<E: Entity> Saved for Record<E> {
             ),
         }
     }
-    async fn write<T: StoreTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
+    async fn write<T: WriteTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
         let row = encode(self)?;
         if insert {
             tx.insert_record(&row).await
@@ -123,7 +123,7 @@ impl Saved for CrmUser {
     fn touch(&mut self, at: Instant) {
         self.updated_at = at;
     }
-    async fn write<T: StoreTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
+    async fn write<T: WriteTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
         tx.put_crm_user(self, insert).await.map_err(store_error)
     }
 }
@@ -151,7 +151,7 @@ impl Saved for Participant {
             Some(o) => lifecycle_action(o.deleted_at.is_some(), new.deleted_at.is_some(), false),
         }
     }
-    async fn write<T: StoreTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
+    async fn write<T: WriteTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
         tx.put_participant(self, insert).await.map_err(store_error)
     }
 }
@@ -173,7 +173,7 @@ impl Saved for WorkspaceUser {
     fn touch(&mut self, at: Instant) {
         self.updated_at = at;
     }
-    async fn write<T: StoreTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
+    async fn write<T: WriteTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
         tx.put_user(self, insert).await.map_err(store_error)
     }
 }
@@ -191,7 +191,7 @@ impl Saved for EngagementType {
     fn touch(&mut self, at: Instant) {
         self.updated_at = at;
     }
-    async fn write<T: StoreTx>(&self, tx: &mut T, _insert: bool) -> Result<()> {
+    async fn write<T: WriteTx>(&self, tx: &mut T, _insert: bool) -> Result<()> {
         tx.put_engagement_type(self).await.map_err(store_error)
     }
 }

@@ -10,8 +10,9 @@ use liaison_domain::model::*;
 use liaison_domain::scope::Scope;
 use liaison_domain::time::Instant;
 use liaison_domain::*;
+use liaison_store::prelude::*;
 use liaison_store::{
-    Cmp, Dir, Field, Filter, RecordQuery, Seek, Side, Sort, SortField, Store, StoreTx, Test, Value,
+    Cmp, Dir, Field, Filter, RecordQuery, Seek, Side, Sort, SortField, Store, Test, Value, WriteTx,
     sort_key,
 };
 use std::collections::HashSet;
@@ -27,7 +28,7 @@ fn subject_deleted_at(deleted_at: Patch<Instant>) -> Option<Instant> {
     }
 }
 
-impl<T: StoreTx> Unit<'_, T> {
+impl<T: WriteTx> Unit<'_, T> {
     /// Applies `deletedAt`, `owner` and both merge directions of a nested record's lifecycle.
     async fn apply_lifecycle<E: Entity>(
         &mut self,
@@ -379,7 +380,7 @@ pub(crate) trait Syncable: Clone + Send + Sync + 'static {
     type Entity: Entity;
     type View: Send;
 
-    fn upsert<T: StoreTx>(
+    fn upsert<T: WriteTx>(
         self,
         unit: &mut Unit<'_, T>,
     ) -> impl Future<Output = Result<Record<Self::Entity>>> + Send;
@@ -387,7 +388,7 @@ pub(crate) trait Syncable: Clone + Send + Sync + 'static {
     /// Adds the write keys of everything the upsert may write.
     fn keys(&self, keys: &mut Keys);
 
-    fn views<T: StoreTx>(
+    fn views<T: ReadTx>(
         tx: &mut T,
         org: OrgId,
         records: Vec<Record<Self::Entity>>,
@@ -399,7 +400,7 @@ impl Syncable for EngagementIn {
     type Entity = Engagement;
     type View = EngagementView;
 
-    async fn upsert<T: StoreTx>(self, unit: &mut Unit<'_, T>) -> Result<Record<Engagement>> {
+    async fn upsert<T: WriteTx>(self, unit: &mut Unit<'_, T>) -> Result<Record<Engagement>> {
         unit.upsert_engagement(self).await
     }
 
@@ -407,7 +408,7 @@ impl Syncable for EngagementIn {
         keys.engagement(self)
     }
 
-    async fn views<T: StoreTx>(
+    async fn views<T: ReadTx>(
         tx: &mut T,
         org: OrgId,
         records: Vec<Record<Engagement>>,
@@ -421,7 +422,7 @@ impl Syncable for OpportunityIn {
     type Entity = Opportunity;
     type View = OpportunityView;
 
-    async fn upsert<T: StoreTx>(self, unit: &mut Unit<'_, T>) -> Result<Record<Opportunity>> {
+    async fn upsert<T: WriteTx>(self, unit: &mut Unit<'_, T>) -> Result<Record<Opportunity>> {
         unit.upsert_opportunity(self, None).await
     }
 
@@ -429,7 +430,7 @@ impl Syncable for OpportunityIn {
         keys.opportunity(self)
     }
 
-    async fn views<T: StoreTx>(
+    async fn views<T: ReadTx>(
         tx: &mut T,
         org: OrgId,
         records: Vec<Record<Opportunity>>,

@@ -8,9 +8,10 @@ use liaison_domain::model::*;
 use liaison_domain::rules::{email_key, name_key};
 use liaison_domain::scope::Scope;
 use liaison_domain::*;
-use liaison_store::{Key, Store, StoreTx, UserQuery};
+use liaison_store::prelude::*;
+use liaison_store::{Key, Store, UserQuery, WriteTx};
 
-impl<T: StoreTx> Unit<'_, T> {
+impl<T: WriteTx> Unit<'_, T> {
     async fn put_user(
         &mut self,
         old: Option<&WorkspaceUser>,

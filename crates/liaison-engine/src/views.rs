@@ -6,7 +6,7 @@ use crate::records::decode;
 use crate::store_error;
 use liaison_domain::model::*;
 use liaison_domain::*;
-use liaison_store::StoreTx;
+use liaison_store::ReadTx;
 use std::collections::HashMap;
 
 /// The related records a read loads beside each record. What is not asked for is not read:
@@ -72,7 +72,7 @@ pub struct OpportunityView {
 }
 
 /// The live records of kind `E` among `ids`, when `asked`; no query otherwise.
-async fn live<E: Entity, T: StoreTx>(
+async fn live<E: Entity, T: ReadTx>(
     tx: &mut T,
     org: OrgId,
     asked: bool,
@@ -97,7 +97,7 @@ async fn live<E: Entity, T: StoreTx>(
     Ok(out)
 }
 
-pub(crate) async fn participant_views<T: StoreTx>(
+pub(crate) async fn participant_views<T: ReadTx>(
     tx: &mut T,
     org: OrgId,
     participants: Vec<Participant>,
@@ -126,7 +126,7 @@ pub(crate) async fn participant_views<T: StoreTx>(
         .collect()
 }
 
-async fn participants_by_parent<T: StoreTx>(
+async fn participants_by_parent<T: ReadTx>(
     tx: &mut T,
     org: OrgId,
     asked: bool,
@@ -146,7 +146,7 @@ async fn participants_by_parent<T: StoreTx>(
     Ok(out)
 }
 
-pub(crate) async fn engagement_views<T: StoreTx>(
+pub(crate) async fn engagement_views<T: ReadTx>(
     tx: &mut T,
     org: OrgId,
     records: Vec<Record<Engagement>>,
@@ -199,7 +199,7 @@ pub(crate) async fn engagement_views<T: StoreTx>(
         .collect())
 }
 
-pub(crate) async fn opportunity_views<T: StoreTx>(
+pub(crate) async fn opportunity_views<T: ReadTx>(
     tx: &mut T,
     org: OrgId,
     records: Vec<Record<Opportunity>>,

@@ -39,11 +39,29 @@ pub async fn tenant<S: Store>(store: &S) -> Tenant {
     }
 }
 
+/// Runs `$body` twice with `$tx` bound: in a read session, then in a write transaction (the
+/// reads of the contract hold in both).
+macro_rules! each_session {
+    ($store:expr, $tx:ident, $body:block) => {{
+        {
+            #[allow(unused_mut)]
+            let mut $tx = read($store).await;
+            $body
+        }
+        {
+            #[allow(unused_mut)]
+            let mut $tx = begin($store).await;
+            $body
+        }
+    }};
+}
+pub(crate) use each_session;
+
 pub async fn begin<S: Store>(store: &S) -> S::Tx {
     store.begin().await.expect("begin")
 }
 
-pub async fn read<S: Store>(store: &S) -> S::Tx {
+pub async fn read<S: Store>(store: &S) -> ReadOnly<S::Tx> {
     store.read().await.expect("read")
 }
 

@@ -118,7 +118,7 @@ pub async fn user_engagements<S: Store>(store: &S) {
             vec![newer_tie, older_tie],
         ),
     ];
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         for (name, query, want) in &cases {
             let got = tx.list_user_engagements(t.org, query).await.unwrap();
             let want: Vec<RecordRow> = want.iter().map(|r| (*r).clone()).collect();
@@ -134,7 +134,7 @@ pub async fn user_engagements<S: Store>(store: &S) {
                 .unwrap()
                 .is_empty()
         );
-    }
+    });
 }
 
 pub async fn engagement_types<S: Store>(store: &S) {
@@ -154,7 +154,7 @@ pub async fn engagement_types<S: Store>(store: &S) {
     }
     tx.commit().await.unwrap();
 
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         let c = t.connection;
         for (ext, name, want) in [
             // An external id decides alone: the name is not consulted.
@@ -185,7 +185,7 @@ pub async fn engagement_types<S: Store>(store: &S) {
                 .unwrap()
                 .is_empty()
         );
-    }
+    });
 
     let mut tx = begin(store).await;
     assert_conflict(
@@ -250,7 +250,7 @@ pub async fn crm_users<S: Store>(store: &S) {
     let ada_email = email_key("ada@example.com");
     let ada_name = name_key("Ada Lovelace");
     let bob_email = email_key("Bob@example.com");
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         let mut got = tx
             .get_crm_users(t.org, &[b.id, a.id, CrmUserId::new()])
             .await
@@ -287,7 +287,7 @@ pub async fn crm_users<S: Store>(store: &S) {
             let want = by_key(want.into_iter().cloned().collect(), |u| u.id);
             assert_eq!(got, want, "{ext:?} {email:?} {name:?}");
         }
-    }
+    });
 
     // Updating refreshes the match keys along with the fields.
     let a2 = CrmUser {
@@ -370,7 +370,7 @@ pub async fn workspace_users<S: Store>(store: &S) {
     }
     tx.commit().await.unwrap();
 
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         for u in [&full, &bare, &bare2] {
             assert_eq!(tx.get_user(t.org, u.id).await.unwrap().as_ref(), Some(u));
         }
@@ -388,7 +388,7 @@ pub async fn workspace_users<S: Store>(store: &S) {
                 .unwrap();
             assert_eq!(got, by_key(want.into_iter().cloned().collect(), |u| u.id));
         }
-    }
+    });
 
     // Every field flips: Some to None, true to false, and the other way round.
     let emptied = WorkspaceUser {
@@ -511,7 +511,7 @@ pub async fn participants<S: Store>(store: &S) {
     tx.commit().await.unwrap();
     assert_eq!(on_opp.parent_kind, ParentKind::Opportunity);
 
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         for p in &all {
             assert_eq!(
                 tx.get_participant(t.org, p.id).await.unwrap().as_ref(),
@@ -533,7 +533,7 @@ pub async fn participants<S: Store>(store: &S) {
         assert_eq!(found.as_ref(), Some(&on_opp));
         let none = tx.find_participant(t.org, opp.id, users[1]).await.unwrap();
         assert_eq!(none, None);
-    }
+    });
 
     let mut tx = read(store).await;
     let parents = [engagements[0].id, engagements[2].id, opp.id];

@@ -59,7 +59,7 @@ pub async fn records_round_trip<S: Store>(store: &S) {
     );
     tx.commit().await.unwrap();
 
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         assert_eq!(
             tx.get_record(t.org, full.id).await.unwrap(),
             Some(full.clone())
@@ -80,7 +80,7 @@ pub async fn records_round_trip<S: Store>(store: &S) {
         got.sort_by_key(|r| r.id);
         assert_eq!(got, vec![full.clone(), bare.clone()]);
         assert!(tx.get_records(t.org, &[]).await.unwrap().is_empty());
-    }
+    });
 
     // Every column changes, Some to None and None to Some.
     let other = ConnectionId::new();
@@ -159,7 +159,7 @@ pub async fn records_by_external_id<S: Store>(store: &S) {
     let acc = record(&t, RecordKind::Account, "E-1");
     insert_all(store, &[eng.clone(), eng2.clone(), acc.clone()]).await;
 
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         let by = |c, k, e: &'static str| (c, k, e);
         for ((connection, kind, ext), want) in [
             (by(t.connection, RecordKind::Engagement, "E-1"), Some(&eng)),
@@ -176,7 +176,7 @@ pub async fn records_by_external_id<S: Store>(store: &S) {
                 .unwrap();
             assert_eq!(got.as_ref(), want, "{kind:?} {ext}");
         }
-    }
+    });
 }
 
 pub async fn records_unique_keys<S: Store>(store: &S) {
@@ -313,7 +313,7 @@ pub async fn tenants_are_isolated<S: Store>(store: &S) {
     tx.commit().await.unwrap();
 
     let keys = user_keys(&ua);
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         // Sanity: the owner sees everything the other tenant must not.
         assert!(tx.get_record(a.org, ra.id).await.unwrap().is_some());
         assert_eq!(tx.list_events(a.org, 0, 10).await.unwrap().len(), 1);
@@ -398,7 +398,7 @@ pub async fn tenants_are_isolated<S: Store>(store: &S) {
             .unwrap();
         assert_eq!(found, None);
         assert!(tx.list_events(o, 0, 10).await.unwrap().is_empty());
-    }
+    });
 }
 
 pub async fn records_referencing_links<S: Store>(store: &S) {
@@ -468,12 +468,12 @@ pub async fn records_referencing_links<S: Store>(store: &S) {
         (RecordKind::Engagement, eng.id, vec![]),
         (RecordKind::Account, RecordId::new(), vec![]),
     ];
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         for (kind, target, want) in &cases {
             let got = tx.records_referencing(t.org, *kind, *target).await.unwrap();
             assert_eq!(sorted(ids(&got)), sorted(want.clone()), "{kind:?}");
         }
-    }
+    });
     let mut tx = read(store).await;
     let got = tx
         .records_referencing(t.org, RecordKind::Contact, con.id)

@@ -188,7 +188,7 @@ pub async fn orgs_and_connections<S: Store>(store: &S) {
     tx.insert_connection(&conn).await.unwrap();
     tx.commit().await.unwrap();
 
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         assert_eq!(tx.count_orgs().await.unwrap(), before + 1);
         assert_eq!(tx.get_org(org.id).await.unwrap(), Some(org.clone()));
         assert_eq!(tx.get_org(OrgId::new()).await.unwrap(), None);
@@ -207,7 +207,7 @@ pub async fn orgs_and_connections<S: Store>(store: &S) {
         assert_eq!(got, None);
         let got = tx.get_connection_by_name(OrgId::new(), "Salesforce").await;
         assert_eq!(got.unwrap(), None);
-    }
+    });
 
     let mut tx = begin(store).await;
     let same_name = Org {
@@ -258,7 +258,7 @@ pub async fn tokens<S: Store>(store: &S) {
     tx.insert_token(&revoked).await.unwrap();
     tx.commit().await.unwrap();
 
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         for tok in [&live, &revoked] {
             assert_eq!(tx.get_token(tok.id).await.unwrap().as_ref(), Some(tok));
             let by_hash = tx.get_token_by_hash(&tok.hash).await.unwrap();
@@ -277,7 +277,7 @@ pub async fn tokens<S: Store>(store: &S) {
             listed,
             by_key(vec![live.clone(), revoked.clone()], |k| k.id)
         );
-    }
+    });
 
     let mut tx = begin(store).await;
     assert!(
@@ -326,11 +326,11 @@ pub async fn settings<S: Store>(store: &S) {
     tx.put_setting_if_absent(&other, "b").await.unwrap();
     assert_eq!(tx.get_setting(&other).await.unwrap().as_deref(), Some("a"));
     tx.commit().await.unwrap();
-    for mut tx in [read(store).await, begin(store).await] {
+    each_session!(store, tx, {
         assert_eq!(
             tx.get_setting(&key).await.unwrap().as_deref(),
             Some("first")
         );
         assert_eq!(tx.get_setting(&other).await.unwrap().as_deref(), Some("a"));
-    }
+    });
 }

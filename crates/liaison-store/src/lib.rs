@@ -157,19 +157,9 @@ pub struct Event {
     pub at: Instant,
 }
 
-/// A unit of work on one backend: a write transaction, or a read-only session.
-/// Every method that names records takes the organization: nothing crosses tenants.
-pub trait StoreTx: Send {
-    fn commit(self) -> impl Future<Output = Result<()>> + Send;
-
-    /// Takes each key's exclusive lock until the transaction ends, smallest key first. A
-    /// writer that takes the keys of everything it is about to write before writing any of it
-    /// queues behind a writer holding one of them, where taking row locks as it goes could
-    /// deadlock with a writer that takes them in another order. A backend that runs one write
-    /// transaction at a time (SQLite) has nothing to do.
-    fn lock_keys(&mut self, keys: &[i64]) -> impl Future<Output = Result<()>> + Send;
-
-    // Synced records.
+/// Synced records, read. Every method that names records takes the organization: nothing
+/// crosses tenants.
+pub trait RecordsRead: Send {
     fn get_record(
         &mut self,
         org: OrgId,
@@ -187,8 +177,6 @@ pub trait StoreTx: Send {
         org: OrgId,
         ids: &[RecordId],
     ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send;
-    fn insert_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<()>> + Send;
-    fn update_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<()>> + Send;
     fn list_records(
         &mut self,
         org: OrgId,
@@ -208,8 +196,17 @@ pub trait StoreTx: Send {
         org: OrgId,
         query: &UserEngagementQuery,
     ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send;
+}
 
-    // Engagement types.
+/// Synced records, written.
+pub trait RecordsWrite: RecordsRead {
+    fn insert_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<()>> + Send;
+    fn update_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The people around records, read: engagement types, CRM users, workspace users and their
+/// places on engagements and opportunities.
+pub trait PeopleRead: Send {
     fn get_engagement_types(
         &mut self,
         org: OrgId,
@@ -223,12 +220,6 @@ pub trait StoreTx: Send {
         external_id: Option<&str>,
         name: &str,
     ) -> impl Future<Output = Result<Option<EngagementType>>> + Send;
-    fn put_engagement_type(
-        &mut self,
-        t: &EngagementType,
-    ) -> impl Future<Output = Result<()>> + Send;
-
-    // CRM users.
     fn get_crm_users(
         &mut self,
         org: OrgId,
@@ -240,11 +231,6 @@ pub trait StoreTx: Send {
         connection: ConnectionId,
         external_id: &str,
     ) -> impl Future<Output = Result<Option<CrmUser>>> + Send;
-    fn put_crm_user(
-        &mut self,
-        u: &CrmUser,
-        insert: bool,
-    ) -> impl Future<Output = Result<()>> + Send;
     fn list_crm_users(
         &mut self,
         org: OrgId,
@@ -259,18 +245,11 @@ pub trait StoreTx: Send {
         email_key: Option<&str>,
         name_key: Option<&str>,
     ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send;
-
-    // Workspace users.
     fn get_user(
         &mut self,
         org: OrgId,
         id: UserId,
     ) -> impl Future<Output = Result<Option<WorkspaceUser>>> + Send;
-    fn put_user(
-        &mut self,
-        u: &WorkspaceUser,
-        insert: bool,
-    ) -> impl Future<Output = Result<()>> + Send;
     fn list_users(
         &mut self,
         org: OrgId,
@@ -284,8 +263,6 @@ pub trait StoreTx: Send {
         email_key: Option<&str>,
         name_key: Option<&str>,
     ) -> impl Future<Output = Result<Vec<WorkspaceUser>>> + Send;
-
-    // Participants (engagement users, opportunity users).
     fn get_participant(
         &mut self,
         org: OrgId,
@@ -303,11 +280,6 @@ pub trait StoreTx: Send {
         org: OrgId,
         parents: &[RecordId],
     ) -> impl Future<Output = Result<Vec<Participant>>> + Send;
-    fn put_participant(
-        &mut self,
-        p: &Participant,
-        insert: bool,
-    ) -> impl Future<Output = Result<()>> + Send;
     /// Live participants of one parent kind, in id order.
     fn list_participants(
         &mut self,
@@ -315,42 +287,76 @@ pub trait StoreTx: Send {
         kind: ParentKind,
         query: &ParticipantQuery,
     ) -> impl Future<Output = Result<Vec<Participant>>> + Send;
+}
 
-    // Outbox.
-    fn append_event(&mut self, e: &Event) -> impl Future<Output = Result<()>> + Send;
+/// The people around records, written.
+pub trait PeopleWrite: PeopleRead {
+    fn put_engagement_type(
+        &mut self,
+        t: &EngagementType,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn put_crm_user(
+        &mut self,
+        u: &CrmUser,
+        insert: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn put_user(
+        &mut self,
+        u: &WorkspaceUser,
+        insert: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn put_participant(
+        &mut self,
+        p: &Participant,
+        insert: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The outbox, read in commit order.
+pub trait OutboxRead: Send {
     fn list_events(
         &mut self,
         org: OrgId,
         after_seq: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Event>>> + Send;
+}
 
-    // Tenancy and credentials.
+/// The outbox, appended to in the transaction of the change it records.
+pub trait OutboxWrite: OutboxRead {
+    fn append_event(&mut self, e: &Event) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Tenancy and credentials (organizations, connections, tokens) and the settings every
+/// instance shares, read.
+pub trait CredentialsRead: Send {
     fn get_org_by_name(&mut self, name: &str) -> impl Future<Output = Result<Option<Org>>> + Send;
     fn get_org(&mut self, id: OrgId) -> impl Future<Output = Result<Option<Org>>> + Send;
-    fn insert_org(&mut self, org: &Org) -> impl Future<Output = Result<()>> + Send;
     fn count_orgs(&mut self) -> impl Future<Output = Result<i64>> + Send;
     fn get_connection_by_name(
         &mut self,
         org: OrgId,
         name: &str,
     ) -> impl Future<Output = Result<Option<Connection>>> + Send;
-    fn insert_connection(&mut self, c: &Connection) -> impl Future<Output = Result<()>> + Send;
-    fn insert_token(&mut self, t: &Token) -> impl Future<Output = Result<()>> + Send;
     fn get_token_by_hash(
         &mut self,
         hash: &str,
     ) -> impl Future<Output = Result<Option<Token>>> + Send;
     fn get_token(&mut self, id: TokenId) -> impl Future<Output = Result<Option<Token>>> + Send;
     fn list_tokens(&mut self) -> impl Future<Output = Result<Vec<Token>>> + Send;
+    fn get_setting(&mut self, key: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+}
+
+/// Tenancy, credentials and shared settings, written.
+pub trait CredentialsWrite: CredentialsRead {
+    fn insert_org(&mut self, org: &Org) -> impl Future<Output = Result<()>> + Send;
+    fn insert_connection(&mut self, c: &Connection) -> impl Future<Output = Result<()>> + Send;
+    fn insert_token(&mut self, t: &Token) -> impl Future<Output = Result<()>> + Send;
     fn revoke_token(
         &mut self,
         id: TokenId,
         at: Instant,
     ) -> impl Future<Output = Result<bool>> + Send;
-
-    // Settings that must be shared by every instance (the cursor key).
-    fn get_setting(&mut self, key: &str) -> impl Future<Output = Result<Option<String>>> + Send;
     fn put_setting_if_absent(
         &mut self,
         key: &str,
@@ -358,16 +364,255 @@ pub trait StoreTx: Send {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// What a read-only session can do: every read of every aggregate, and no write. The
+/// recordings and webhooks aggregates join it (and `WriteTx`) as they are built.
+pub trait ReadTx: RecordsRead + PeopleRead + OutboxRead + CredentialsRead {}
+
+impl<T: RecordsRead + PeopleRead + OutboxRead + CredentialsRead> ReadTx for T {}
+
+/// A write transaction: every read and every write, committed as one, or rolled back when
+/// dropped.
+pub trait WriteTx: ReadTx + RecordsWrite + PeopleWrite + OutboxWrite + CredentialsWrite {
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+    /// Takes each key's exclusive lock until the transaction ends, smallest key first. A
+    /// writer that takes the keys of everything it is about to write before writing any of it
+    /// queues behind a writer holding one of them, where taking row locks as it goes could
+    /// deadlock with a writer that takes them in another order. A backend that runs one write
+    /// transaction at a time (SQLite) has nothing to do.
+    fn lock_keys(&mut self, keys: &[i64]) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// A backend's session seen through the read traits only: what `Store::read` hands out, so
+/// that a read session cannot call a write, by its type.
+pub struct ReadOnly<T>(T);
+
+impl<T> ReadOnly<T> {
+    /// For backends: wraps a session opened read-only.
+    pub fn new(session: T) -> Self {
+        ReadOnly(session)
+    }
+}
+
+impl<T: RecordsRead> RecordsRead for ReadOnly<T> {
+    fn get_record(
+        &mut self,
+        org: OrgId,
+        id: RecordId,
+    ) -> impl Future<Output = Result<Option<RecordRow>>> + Send {
+        self.0.get_record(org, id)
+    }
+    fn get_record_by_external(
+        &mut self,
+        org: OrgId,
+        connection: ConnectionId,
+        kind: RecordKind,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Option<RecordRow>>> + Send {
+        self.0
+            .get_record_by_external(org, connection, kind, external_id)
+    }
+    fn get_records(
+        &mut self,
+        org: OrgId,
+        ids: &[RecordId],
+    ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send {
+        self.0.get_records(org, ids)
+    }
+    fn list_records(
+        &mut self,
+        org: OrgId,
+        query: &RecordQuery,
+    ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send {
+        self.0.list_records(org, query)
+    }
+    fn records_referencing(
+        &mut self,
+        org: OrgId,
+        target_kind: RecordKind,
+        target: RecordId,
+    ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send {
+        self.0.records_referencing(org, target_kind, target)
+    }
+    fn list_user_engagements(
+        &mut self,
+        org: OrgId,
+        query: &UserEngagementQuery,
+    ) -> impl Future<Output = Result<Vec<RecordRow>>> + Send {
+        self.0.list_user_engagements(org, query)
+    }
+}
+
+impl<T: PeopleRead> PeopleRead for ReadOnly<T> {
+    fn get_engagement_types(
+        &mut self,
+        org: OrgId,
+        ids: &[EngagementTypeId],
+    ) -> impl Future<Output = Result<Vec<EngagementType>>> + Send {
+        self.0.get_engagement_types(org, ids)
+    }
+    fn find_engagement_type(
+        &mut self,
+        org: OrgId,
+        connection: ConnectionId,
+        external_id: Option<&str>,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<EngagementType>>> + Send {
+        self.0
+            .find_engagement_type(org, connection, external_id, name)
+    }
+    fn get_crm_users(
+        &mut self,
+        org: OrgId,
+        ids: &[CrmUserId],
+    ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send {
+        self.0.get_crm_users(org, ids)
+    }
+    fn get_crm_user_by_external(
+        &mut self,
+        org: OrgId,
+        connection: ConnectionId,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Option<CrmUser>>> + Send {
+        self.0
+            .get_crm_user_by_external(org, connection, external_id)
+    }
+    fn list_crm_users(
+        &mut self,
+        org: OrgId,
+        after: Option<CrmUserId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send {
+        self.0.list_crm_users(org, after, limit)
+    }
+    fn crm_users_matching(
+        &mut self,
+        org: OrgId,
+        external_id: Option<&str>,
+        email_key: Option<&str>,
+        name_key: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send {
+        self.0
+            .crm_users_matching(org, external_id, email_key, name_key)
+    }
+    fn get_user(
+        &mut self,
+        org: OrgId,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<WorkspaceUser>>> + Send {
+        self.0.get_user(org, id)
+    }
+    fn list_users(
+        &mut self,
+        org: OrgId,
+        query: &UserQuery,
+    ) -> impl Future<Output = Result<Vec<WorkspaceUser>>> + Send {
+        self.0.list_users(org, query)
+    }
+    fn users_matching(
+        &mut self,
+        org: OrgId,
+        external_id: Option<&str>,
+        email_key: Option<&str>,
+        name_key: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<WorkspaceUser>>> + Send {
+        self.0.users_matching(org, external_id, email_key, name_key)
+    }
+    fn get_participant(
+        &mut self,
+        org: OrgId,
+        id: ParticipantId,
+    ) -> impl Future<Output = Result<Option<Participant>>> + Send {
+        self.0.get_participant(org, id)
+    }
+    fn find_participant(
+        &mut self,
+        org: OrgId,
+        parent: RecordId,
+        crm_user: CrmUserId,
+    ) -> impl Future<Output = Result<Option<Participant>>> + Send {
+        self.0.find_participant(org, parent, crm_user)
+    }
+    fn participants_of(
+        &mut self,
+        org: OrgId,
+        parents: &[RecordId],
+    ) -> impl Future<Output = Result<Vec<Participant>>> + Send {
+        self.0.participants_of(org, parents)
+    }
+    fn list_participants(
+        &mut self,
+        org: OrgId,
+        kind: ParentKind,
+        query: &ParticipantQuery,
+    ) -> impl Future<Output = Result<Vec<Participant>>> + Send {
+        self.0.list_participants(org, kind, query)
+    }
+}
+
+impl<T: OutboxRead> OutboxRead for ReadOnly<T> {
+    fn list_events(
+        &mut self,
+        org: OrgId,
+        after_seq: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Event>>> + Send {
+        self.0.list_events(org, after_seq, limit)
+    }
+}
+
+impl<T: CredentialsRead> CredentialsRead for ReadOnly<T> {
+    fn get_org_by_name(&mut self, name: &str) -> impl Future<Output = Result<Option<Org>>> + Send {
+        self.0.get_org_by_name(name)
+    }
+    fn get_org(&mut self, id: OrgId) -> impl Future<Output = Result<Option<Org>>> + Send {
+        self.0.get_org(id)
+    }
+    fn count_orgs(&mut self) -> impl Future<Output = Result<i64>> + Send {
+        self.0.count_orgs()
+    }
+    fn get_connection_by_name(
+        &mut self,
+        org: OrgId,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Connection>>> + Send {
+        self.0.get_connection_by_name(org, name)
+    }
+    fn get_token_by_hash(
+        &mut self,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<Token>>> + Send {
+        self.0.get_token_by_hash(hash)
+    }
+    fn get_token(&mut self, id: TokenId) -> impl Future<Output = Result<Option<Token>>> + Send {
+        self.0.get_token(id)
+    }
+    fn list_tokens(&mut self) -> impl Future<Output = Result<Vec<Token>>> + Send {
+        self.0.list_tokens()
+    }
+    fn get_setting(&mut self, key: &str) -> impl Future<Output = Result<Option<String>>> + Send {
+        self.0.get_setting(key)
+    }
+}
+
+/// Every session trait, for `use liaison_store::prelude::*`: a method of a trait is called
+/// only where the trait is in scope.
+pub mod prelude {
+    pub use crate::{
+        CredentialsRead, CredentialsWrite, OutboxRead, OutboxWrite, PeopleRead, PeopleWrite,
+        ReadTx, RecordsRead, RecordsWrite, WriteTx,
+    };
+}
+
 /// A backend: where transactions come from. Chosen once at startup.
 pub trait Store: Clone + Send + Sync + 'static {
-    type Tx: StoreTx;
+    type Tx: WriteTx;
 
     /// A write transaction. Backends serialise or lock so that two writers of one external id
     /// cannot both insert; a loser sees `StoreError::Conflict` and the engine retries.
     fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
     /// A read-only session over one consistent snapshot (the queries behind one view agree
     /// with each other); it never blocks writers. Keep it short: it pins that snapshot.
-    fn read(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+    fn read(&self) -> impl Future<Output = Result<ReadOnly<Self::Tx>>> + Send;
     /// Applies the embedded migrations.
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
     /// Which backend this is, for logs and benchmarks.

@@ -1,0 +1,30 @@
+//! The outbox: events appended with their change, read in commit order.
+//! (PostgreSQL.)
+
+use super::*;
+
+impl OutboxRead for PgTx {
+    async fn list_events(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<Event>> {
+        // This transaction's own events are written at commit, so they are not seen here.
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.uuid())
+            .bind(after_seq)
+            .bind(i64::from(limit));
+        self.all(q, event).await
+    }
+}
+
+impl OutboxWrite for PgTx {
+    async fn append_event(&mut self, e: &Event) -> Result<()> {
+        if !self.write {
+            return Err(StoreError::Backend(
+                "append_event: a read session cannot write".into(),
+            ));
+        }
+        self.events.push(e.clone());
+        Ok(())
+    }
+}

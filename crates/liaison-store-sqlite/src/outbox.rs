@@ -1,0 +1,36 @@
+//! The outbox: events appended with their change, read in commit order.
+//! (SQLite.)
+
+use super::*;
+
+impl OutboxRead for SqliteTx {
+    async fn list_events(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<Event>> {
+        self.all(
+            &format!(
+                "SELECT {EVENT_COLS} FROM events WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+            ),
+            params![org.uuid(), after_seq, i64::from(limit)],
+            event,
+        )
+    }
+}
+
+impl OutboxWrite for SqliteTx {
+    async fn append_event(&mut self, e: &Event) -> Result<()> {
+        self.exec(
+            "INSERT INTO events (id, org_id, entity, entity_id, action, before, after, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                e.id.uuid(),
+                e.org.uuid(),
+                e.entity.as_str(),
+                e.entity_id,
+                e.action.as_str(),
+                e.before.as_deref(),
+                e.after.as_deref(),
+                ts(&e.at),
+            ],
+        )?;
+        Ok(())
+    }
+}
