@@ -116,22 +116,67 @@ pub struct Record<T> {
     pub data: T,
 }
 
-/// What a source sent about one record, as it sent it.
-pub type RemoteData = serde_json::Map<String, serde_json::Value>;
+/// What a source sent about one record, as it sent it: the text of a JSON object. Kept as
+/// text from the request to the store, so that a new record's payload is serialised once and
+/// never parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteData(String);
+
+impl RemoteData {
+    /// The payload of an object, with the keys `leave_out` names left out (the records nested
+    /// in it, which keep their own).
+    pub fn of(object: &serde_json::Map<String, serde_json::Value>, leave_out: &[&str]) -> Self {
+        struct Without<'a>(
+            &'a serde_json::Map<String, serde_json::Value>,
+            &'a [&'a str],
+        );
+        impl serde::Serialize for Without<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(None)?;
+                for (k, v) in self.0.iter().filter(|(k, _)| !self.1.contains(&k.as_str())) {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+        }
+        RemoteData(
+            serde_json::to_string(&Without(object, leave_out))
+                .expect("a JSON value always serialises"),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+type Object = serde_json::Map<String, serde_json::Value>;
 
 /// Folds what a sync sent about a record into what earlier syncs sent: the keys sent replace
 /// their earlier values, the keys not sent stay. Stored data that is no JSON object (it
 /// never is, unless edited by hand) is replaced.
 pub fn merge_remote(stored: &mut Option<String>, sent: Option<&RemoteData>) {
     let Some(sent) = sent else { return };
-    let mut merged: RemoteData = stored
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
-    if stored.is_some() && sent.iter().all(|(k, v)| merged.get(k) == Some(v)) {
+    let Some(old) = stored.as_deref() else {
+        *stored = Some(sent.0.clone());
+        return;
+    };
+    if old == sent.0 {
         return;
     }
-    merged.extend(sent.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let new: Object = serde_json::from_str(&sent.0).expect("RemoteData is an object's text");
+    let mut merged: Object = match serde_json::from_str(old) {
+        Ok(m) => m,
+        Err(_) => {
+            *stored = Some(sent.0.clone());
+            return;
+        }
+    };
+    if new.iter().all(|(k, v)| merged.get(k) == Some(v)) {
+        return;
+    }
+    merged.extend(new);
     *stored = Some(serde_json::Value::Object(merged).to_string());
 }
 

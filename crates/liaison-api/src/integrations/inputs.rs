@@ -65,13 +65,7 @@ fn lifecycle(r: &mut Reader, o: &Obj) -> Lifecycle {
 
 /// The object as sent, without the records nested in it (each keeps its own).
 fn remote(o: &Obj, nested: &[&str]) -> Option<RemoteData> {
-    Some(
-        o.map
-            .iter()
-            .filter(|(k, _)| !nested.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    )
+    Some(RemoteData::of(o.map, nested))
 }
 
 /// An account. The contract leaves a nested account's `externalId` optional, but an account
