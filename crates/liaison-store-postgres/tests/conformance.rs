@@ -3,6 +3,7 @@
 
 use liaison_store::Store;
 use liaison_store_postgres::PgStore;
+use liaison_store_tests::with_database;
 use sqlx::{Connection, Executor, PgConnection};
 use std::future::Future;
 
@@ -36,38 +37,6 @@ where
         .expect("drop database");
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// The URL with its database replaced: `postgres://u@h:5432/x?opt` to `.../name?opt`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |i| authority + i);
-    let mut out = format!("{}/{name}", &base[..path]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-#[test]
-fn database_is_swapped_in_any_url_shape() {
-    for (url, want) in [
-        ("postgres://u@h:5432/postgres", "postgres://u@h:5432/db"),
-        ("postgres://u@h", "postgres://u@h/db"),
-        (
-            "postgres://u@h/x?sslmode=disable",
-            "postgres://u@h/db?sslmode=disable",
-        ),
-    ] {
-        assert_eq!(with_database(url, "db"), want);
     }
 }
 

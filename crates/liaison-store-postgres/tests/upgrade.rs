@@ -4,7 +4,7 @@
 
 use liaison_store::Store;
 use liaison_store_postgres::PgStore;
-use liaison_store_tests::{Legacy, check_upgraded, legacy};
+use liaison_store_tests::{Legacy, check_upgraded, legacy, with_database};
 use sqlx::{Connection, Executor, PgConnection};
 
 const URL_VAR: &str = "LIAISON_TEST_POSTGRES_URL";
@@ -129,24 +129,6 @@ async fn write_earlier_schema(url: &str, old: &Legacy) {
         .unwrap();
     }
     c.close().await.unwrap();
-}
-
-/// The URL with its database replaced.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |i| authority + i);
-    let mut out = format!("{}/{name}", &base[..path]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }
 
 #[tokio::test]

@@ -74,3 +74,37 @@ macro_rules! conformance_tests {
         )+
     };
 }
+
+/// For backends that make a database per test: a server URL with its database replaced,
+/// `postgres://u@h:5432/x?opt` to `.../name?opt`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    let mut out = format!("{}/{name}", &base[..path]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+#[cfg(test)]
+#[test]
+fn database_is_swapped_in_any_url_shape() {
+    for (url, want) in [
+        ("postgres://u@h:5432/postgres", "postgres://u@h:5432/db"),
+        ("postgres://u@h", "postgres://u@h/db"),
+        (
+            "postgres://u@h/x?sslmode=disable",
+            "postgres://u@h/db?sslmode=disable",
+        ),
+    ] {
+        assert_eq!(with_database(url, "db"), want);
+    }
+}

@@ -743,6 +743,16 @@ async fn every_change_lands_in_the_outbox(s: &TestServer) {
     assert_eq!(s.events().await.pop().unwrap().action.as_str(), "deleted");
 }
 
+/// The paths of a 422's issues, in order.
+fn issue_paths(r: &common::Reply) -> Vec<&Value> {
+    r.body["issues"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no issues in {r:?}"))
+        .iter()
+        .map(|i| &i["path"])
+        .collect()
+}
+
 /// A batch lands whole or not at all: one bad item (by the schema or by a rule) refuses the
 /// batch with a 422 that lists every bad field of every item under its index, and nothing of
 /// it is written. A valid batch conforms to the published schema.
@@ -761,12 +771,7 @@ async fn a_batch_lands_whole_or_not_at_all(s: &TestServer) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
     assert_eq!(r.body["name"], "ZodError");
-    let paths: Vec<&Value> = r.body["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| &i["path"])
-        .collect();
+    let paths = issue_paths(&r);
     assert_eq!(
         paths,
         [
@@ -788,12 +793,7 @@ async fn a_batch_lands_whole_or_not_at_all(s: &TestServer) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
-    let paths: Vec<&Value> = r.body["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| &i["path"])
-        .collect();
+    let paths = issue_paths(&r);
     assert_eq!(
         paths,
         [&json!([1, "engagementTypeId"]), &json!([3, "endTime"])]
