@@ -1,6 +1,7 @@
 //! Reading untrusted JSON into typed inputs while collecting every problem, with its path,
 //! instead of stopping at the first (clients fix all their fields in one round).
 
+use liaison_domain::field::Field;
 use liaison_domain::time::{Instant, parse_instant};
 use liaison_domain::{Issue, Issues, Patch, PathSeg, rules};
 use serde_json::{Map, Value};
@@ -101,6 +102,28 @@ impl Reader {
             Patch::Value(s) => match self.bounded_text(Self::at(obj, key), s, max) {
                 Some(s) => Patch::Value(s),
                 None => Patch::Absent,
+            },
+            Patch::Null => Patch::Null,
+            Patch::Absent => Patch::Absent,
+        }
+    }
+
+    /// An internal id of `field`; text that cannot be one is reported as naming nothing.
+    pub fn id<I>(
+        &mut self,
+        obj: &Obj,
+        key: &str,
+        field: Field,
+        parse: fn(&str) -> Option<I>,
+    ) -> Patch<I> {
+        match self.string(obj, key) {
+            Patch::Value(raw) => match parse(&raw) {
+                Some(id) => Patch::Value(id),
+                None => {
+                    self.issues
+                        .push(Issue::unknown(Self::at(obj, key), field, &raw));
+                    Patch::Absent
+                }
             },
             Patch::Null => Patch::Null,
             Patch::Absent => Patch::Absent,

@@ -176,6 +176,12 @@ impl Issue {
         }
     }
 
+    /// An id that names nothing the caller can see, in the field `field` (spelled by the face
+    /// that renders it).
+    pub fn unknown(path: Vec<PathSeg>, field: Field, raw: &str) -> Self {
+        Issue::custom(path, format!("Unknown {}: {raw}", field.placeholder()))
+    }
+
     pub fn custom(path: Vec<PathSeg>, message: impl Into<String>) -> Self {
         Issue::new(IssueCode::Custom, path, message)
     }

@@ -679,7 +679,7 @@ pub struct OpportunityIn {
     pub disposition: Patch<Disposition>,
     pub deleted_at: Patch<Instant>,
     /// An internal account id that overrides `account`.
-    pub account_id: Patch<String>,
+    pub account_id: Patch<RecordId>,
     pub account: Patch<AccountIn>,
     pub contact: Patch<ContactIn>,
     pub contacts: Patch<Vec<OpportunityContactIn>>,
@@ -707,7 +707,7 @@ pub struct EngagementIn {
     /// Absent keeps the engagement's privacy; `null` makes it public.
     pub is_private: Patch<bool>,
     /// An internal engagement type id that overrides `engagement_type`.
-    pub engagement_type_id: Patch<String>,
+    pub engagement_type_id: Patch<EngagementTypeId>,
     pub engagement_type: Patch<EngagementTypeIn>,
     pub account: Patch<AccountIn>,
     pub contact: Patch<ContactIn>,

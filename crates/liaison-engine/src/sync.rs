@@ -188,24 +188,18 @@ impl<T: WriteTx> Unit<'_, T> {
         Ok(self.put(found.as_ref(), new).await?.id)
     }
 
-    /// An internal id given in a payload (`engagementTypeId`, `accountId`) must name a record
-    /// of this organization; otherwise the payload is invalid at that field.
-    async fn check_type_id(&mut self, raw: &str) -> Result<EngagementTypeId> {
-        let field = Field::EngagementType;
-        let unknown = || {
-            Issue::custom(
-                vec![field.into()],
-                format!("Unknown {}: {raw}", field.placeholder()),
-            )
-        };
-        let id = EngagementTypeId::parse(raw).ok_or_else(|| Issues::from(unknown()))?;
+    /// An engagement type id given in a payload must name one of this organization's types;
+    /// otherwise the payload is invalid at that field.
+    async fn check_type_id(&mut self, id: EngagementTypeId) -> Result<EngagementTypeId> {
         let found = self
             .tx
             .get_engagement_types(self.org, &[id])
             .await
             .map_err(store_error)?;
         if found.is_empty() {
-            return Err(Issues::from(unknown()).into());
+            let field = Field::EngagementType;
+            let issue = Issue::unknown(vec![field.into()], field, &id.to_string());
+            return Err(Issues::from(issue).into());
         }
         Ok(id)
     }
@@ -216,20 +210,15 @@ impl<T: WriteTx> Unit<'_, T> {
         engagement: Option<&Refs>,
     ) -> Result<Record<Opportunity>> {
         // Every check that can refuse the payload runs before the first write.
-        let account_override = match input.account_id.as_value() {
-            Some(raw) => {
-                let unknown = || {
-                    Issues::from(Issue::custom(
-                        vec![Field::Account.into()],
-                        format!("Unknown {}: {raw}", Field::Account.placeholder()),
-                    ))
-                };
-                let id = RecordId::parse(raw).ok_or_else(unknown)?;
-                match load::<Account, T>(self.tx, self.org, id).await? {
-                    Some(a) if a.is_live() => Some(id),
-                    _ => return Err(unknown().into()),
+        let account_override = match input.account_id.as_value().copied() {
+            Some(id) => match load::<Account, T>(self.tx, self.org, id).await? {
+                Some(a) if a.is_live() => Some(id),
+                _ => {
+                    let field = Field::Account;
+                    let issue = Issue::unknown(vec![field.into()], field, &id.to_string());
+                    return Err(Issues::from(issue).into());
                 }
-            }
+            },
             None => None,
         };
         let old = self.load_ext::<Opportunity>(&input.external_id).await?;
@@ -331,8 +320,8 @@ impl<T: WriteTx> Unit<'_, T> {
             rec.data.end_time,
             vec![Field::EndTime.into()],
         )?;
-        let type_override = match input.engagement_type_id.as_value() {
-            Some(raw) => Some(self.check_type_id(raw).await?),
+        let type_override = match input.engagement_type_id.as_value().copied() {
+            Some(id) => Some(self.check_type_id(id).await?),
             None => None,
         };
         input.remote_updated_at.apply_to(&mut rec.remote_updated_at);

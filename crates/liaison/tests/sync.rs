@@ -764,7 +764,7 @@ async fn a_batch_lands_whole_or_not_at_all(s: &TestServer) {
             json!([
                 {"externalId": "b1", "subject": "one", "account": {"externalId": "b-acc"}},
                 {"subject": "no id"},
-                {"externalId": "b3", "direction": "SIDEWAYS", "startTime": "soon"},
+                {"externalId": "b3", "direction": "SIDEWAYS", "startTime": "soon", "engagementTypeId": "not-a-type"},
                 {"externalId": "b4"}
             ]),
         )
@@ -777,7 +777,8 @@ async fn a_batch_lands_whole_or_not_at_all(s: &TestServer) {
         [
             &json!([1, "externalId"]),
             &json!([2, "direction"]),
-            &json!([2, "startTime"])
+            &json!([2, "startTime"]),
+            &json!([2, "engagementTypeId"])
         ]
     );
     // Refused by a rule rather than by the schema: the same, under the item's index.
@@ -786,7 +787,7 @@ async fn a_batch_lands_whole_or_not_at_all(s: &TestServer) {
             "/v1/integrations/sync/batch/engagements",
             json!([
                 {"externalId": "b1", "account": {"externalId": "b-acc"}},
-                {"externalId": "b2", "engagementTypeId": "not-a-type"},
+                {"externalId": "b2", "engagementTypeId": uuid::Uuid::now_v7().to_string()},
                 {"externalId": "b5", "startTime": "2026-01-02T00:00:00Z"},
                 {"externalId": "b5", "endTime": "2026-01-01T00:00:00Z"}
             ]),

@@ -2,9 +2,10 @@
 //! contract spells them. Absent fields keep, `null` clears; every bad field is reported.
 
 use crate::decode::{Obj, Reader};
+use liaison_domain::field::Field;
 use liaison_domain::model::*;
 use liaison_domain::values::*;
-use liaison_domain::{Issue, Issues, Patch, PathSeg};
+use liaison_domain::{EngagementTypeId, Issue, Issues, Patch, PathSeg, RecordId};
 use serde_json::Value;
 
 pub fn profile(r: &mut Reader, o: &Obj) -> ProfilePatch {
@@ -203,7 +204,7 @@ pub fn opportunity(r: &mut Reader, o: &Obj, nested_in_engagement: bool) -> Optio
             .unwrap_or(false);
     } else {
         input.deleted_at = r.instant(o, "deletedAt");
-        input.account_id = r.string(o, "accountId");
+        input.account_id = r.id(o, "accountId", Field::Account, RecordId::parse);
         input.account = nested(r, o, "account", account);
         input.contact = nested(r, o, "contact", contact);
         let contacts = r.array(o, "opportunityContacts");
@@ -245,7 +246,12 @@ pub fn engagement(r: &mut Reader, o: &Obj) -> Option<EngagementIn> {
         deleted_at: r.instant(o, "deletedAt"),
         // The Siro sync contract has no privacy field: its syncs keep what is stored.
         is_private: Patch::Absent,
-        engagement_type_id: r.string(o, "engagementTypeId"),
+        engagement_type_id: r.id(
+            o,
+            "engagementTypeId",
+            Field::EngagementType,
+            EngagementTypeId::parse,
+        ),
         engagement_type: nested(r, o, "engagementType", engagement_type),
         account: nested(r, o, "account", account),
         contact: nested(r, o, "contact", contact),
