@@ -1089,7 +1089,117 @@ async fn reads_load_only_the_expansions_asked_for(s: &TestServer) {
     }
 }
 
+/// The engine's cursors go both ways in any order: walking forward page by page, then back
+/// from the last page, each yields every engagement once, in order; a cursor is refused when
+/// edited or used with another query.
+async fn cursors_walk_both_ways_in_any_order(s: &TestServer) {
+    use liaison_engine::Listing;
+    use liaison_store::{Dir, Sort, SortField};
+    // Start times with ties and gaps; two engagements have none.
+    for (i, day) in [3, 1, 2, 2, 0, 5, 2, 0, 4].into_iter().enumerate() {
+        let start = (day > 0).then(|| format!("2026-05-0{day}T10:00:00Z"));
+        s.sync(json!({"externalId": format!("c{i}"), "startTime": start, "subject": format!("s{}", 9 - i)}))
+            .await;
+    }
+    for field in [
+        SortField::StartTime,
+        SortField::Title,
+        SortField::CreatedAt,
+        SortField::Id,
+    ] {
+        for dir in [Dir::Asc, Dir::Desc] {
+            let base = Listing {
+                sort: Sort { field, dir },
+                limit: 2,
+                ..Listing::default()
+            };
+            let whole = s
+                .engagement_page(&Listing {
+                    limit: 100,
+                    ..base.clone()
+                })
+                .await
+                .unwrap()
+                .0;
+            assert_eq!(whole.len(), 9);
+            let (mut forward, mut pages) = (vec![], vec![]);
+            let mut cursor = None;
+            loop {
+                let (ids, next, prev) = s
+                    .engagement_page(&Listing {
+                        cursor: cursor.clone(),
+                        ..base.clone()
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(prev.is_some(), cursor.is_some(), "a later page leads back");
+                forward.extend(ids);
+                pages.push(prev);
+                match next {
+                    Some(n) => cursor = Some(n),
+                    None => break,
+                }
+            }
+            assert_eq!(forward, whole, "forward, {field:?} {dir:?}");
+            // Back from the last page: every page before it, nearest first.
+            let mut back: Vec<Vec<String>> = vec![];
+            let mut cursor = pages.last().cloned().flatten();
+            while let Some(c) = cursor {
+                let (ids, _, prev) = s
+                    .engagement_page(&Listing {
+                        cursor: Some(c),
+                        ..base.clone()
+                    })
+                    .await
+                    .unwrap();
+                back.push(ids);
+                cursor = prev;
+            }
+            let last = forward.len() - forward.len().saturating_sub(1) / 2 * 2;
+            let mut walked: Vec<String> = back.into_iter().rev().flatten().collect();
+            walked.extend(forward[forward.len() - last..].iter().cloned());
+            assert_eq!(walked, whole, "backward, {field:?} {dir:?}");
+        }
+    }
+    let base = Listing {
+        limit: 2,
+        ..Listing::default()
+    };
+    let next = s.engagement_page(&base).await.unwrap().1.unwrap();
+    let edited = format!("{}x", next);
+    let other = Listing {
+        sort: Sort {
+            field: SortField::Title,
+            dir: Dir::Asc,
+        },
+        ..base.clone()
+    };
+    for (listing, what) in [
+        (
+            Listing {
+                cursor: Some(edited),
+                ..base.clone()
+            },
+            "an edited cursor",
+        ),
+        (
+            Listing {
+                cursor: Some(next),
+                ..other
+            },
+            "a cursor of another query",
+        ),
+    ] {
+        let refused = s.engagement_page(&listing).await;
+        assert!(
+            matches!(refused, Err(liaison_domain::Error::BadRequest(_))),
+            "{what}: {refused:?}"
+        );
+    }
+}
+
 on_both!(
+    cursors_walk_both_ways_in_any_order,
     reads_load_only_the_expansions_asked_for,
     raw_payloads_are_kept_and_merged,
     privacy_is_kept_and_filters,

@@ -334,6 +334,25 @@ impl TestServer {
         .expect("sync")
     }
 
+    /// One page of engagements through the engine's list contract: external ids in order,
+    /// and the cursors after and before it.
+    pub async fn engagement_page(
+        &self,
+        listing: &Listing,
+    ) -> Result<(Vec<String>, Option<String>, Option<String>), liaison_domain::Error> {
+        let caller = self.caller(&self.token).await;
+        let page = match &self.engines {
+            Engines::Sqlite(e) => e.list_engagements(&caller, listing, Expand::NONE).await,
+            Engines::Postgres(e) => e.list_engagements(&caller, listing, Expand::NONE).await,
+        }?;
+        let ids = page
+            .items
+            .into_iter()
+            .map(|v| v.record.external_id)
+            .collect();
+        Ok((ids, page.next_cursor, page.prev_cursor))
+    }
+
     /// Engagements through the engine's list contract, as ids in order.
     pub async fn engagement_ids(&self, listing: &Listing) -> Vec<String> {
         let caller = self.caller(&self.token).await;
