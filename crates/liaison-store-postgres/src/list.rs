@@ -92,6 +92,15 @@ fn cond(qb: &mut QueryBuilder<Postgres>, org: OrgId, c: &Cond) {
             }
             qb.push(")");
         }
+        Cond::RowCompare(column, op, v, id) => {
+            qb.push("(")
+                .push(column)
+                .push(", id) ")
+                .push(op.sql())
+                .push(" (");
+            bind(qb, v);
+            qb.push(", ").push_bind(*id).push(")");
+        }
         Cond::IsNull(column, true) => {
             qb.push(column).push(" IS NULL");
         }

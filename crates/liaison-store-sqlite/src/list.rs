@@ -86,6 +86,14 @@ fn cond(s: &mut Sql, org: OrgId, c: &Cond) {
         Cond::In(column, vs) => {
             s.push(column).push(" IN (").bind_list(vs.iter()).push(")");
         }
+        Cond::RowCompare(column, op, v, id) => {
+            s.push("(")
+                .push(column)
+                .push(", id) ")
+                .push(op.sql())
+                .push(" (");
+            s.bind(v).push(", ").bind(*id).push(")");
+        }
         Cond::IsNull(column, true) => {
             s.push(column).push(" IS NULL");
         }

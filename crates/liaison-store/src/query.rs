@@ -376,6 +376,9 @@ pub enum Cond {
     Any(Vec<Cond>),
     Compare(&'static str, Op, Value),
     In(&'static str, Vec<Value>),
+    /// `(column, id) op (value, id)`: past a position in an order, as one comparison that an
+    /// index on `(…, column, id)` can seek to. False where the column is NULL.
+    RowCompare(&'static str, Op, Value, Uuid),
     IsNull(&'static str, bool),
     /// The column contains the text (both already in search-key form).
     Contains(&'static str, String),
@@ -512,20 +515,15 @@ fn seek_cond(sort: SortField, dir: Dir, key: &SortKey) -> Cond {
         return past_id;
     }
     let column = field.column();
-    let tie = |v: &Value| {
-        Cond::All(vec![
-            Cond::Compare(column, Op::Eq, v.clone()),
-            past_id.clone(),
-        ])
-    };
     match (&key.value, dir) {
         (Some(v), _) => {
-            let mut any = vec![Cond::Compare(column, id_op, v.clone()), tie(v)];
+            let past = Cond::RowCompare(column, id_op, v.clone(), key.id);
             // Descending, the NULLs come after every value.
             if dir == Dir::Desc && field.nullable() {
-                any.push(Cond::IsNull(column, true));
+                Cond::Any(vec![past, Cond::IsNull(column, true)])
+            } else {
+                past
             }
-            Cond::Any(any)
         }
         // Ascending from a NULL: the rest of the NULLs, then every value.
         (None, Dir::Asc) => Cond::Any(vec![
