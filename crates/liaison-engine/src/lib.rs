@@ -4,6 +4,7 @@
 mod auth;
 mod keys;
 mod participants;
+mod people;
 mod reads;
 mod records;
 mod saving;
