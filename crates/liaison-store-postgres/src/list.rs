@@ -5,7 +5,7 @@
 use crate::db;
 use liaison_domain::model::{RecordKind, indexed_of};
 use liaison_domain::{OrgId, RecordId};
-use liaison_store::{Cond, Plan, Result, Value};
+use liaison_store::{Plan, Result, SqlOut, Value};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -33,99 +33,38 @@ pub fn record_cols(t: &str) -> String {
 
 pub static RECORD_COLS: LazyLock<String> = LazyLock::new(|| record_cols("records"));
 
-fn bind(qb: &mut QueryBuilder<Postgres>, v: &Value) {
-    match v {
-        Value::Id(u) => qb.push_bind(*u),
-        Value::Text(s) => qb.push_bind(s.clone()),
-        Value::Time(t) => qb.push_bind(*t),
-        Value::Bool(b) => qb.push_bind(*b),
-        Value::ActivityType(a) => qb.push_bind(a.as_str()),
-        Value::Direction(d) => qb.push_bind(d.as_str()),
-    };
+/// A statement under construction, with PostgreSQL's `$n` placeholders.
+struct Pg(QueryBuilder<Postgres>);
+
+impl SqlOut for Pg {
+    const FIND: &'static str = "strpos";
+    const TRUE: &'static str = "true";
+    const FALSE: &'static str = "false";
+
+    fn text(&mut self, sql: &str) {
+        self.0.push(sql);
+    }
+    fn value(&mut self, v: &Value) {
+        let qb = &mut self.0;
+        match v {
+            Value::Id(u) => qb.push_bind(*u),
+            Value::Text(s) => qb.push_bind(s.clone()),
+            Value::Time(t) => qb.push_bind(*t),
+            Value::Bool(b) => qb.push_bind(*b),
+            Value::ActivityType(a) => qb.push_bind(a.as_str()),
+            Value::Direction(d) => qb.push_bind(d.as_str()),
+        };
+    }
+    fn int(&mut self, n: i64) {
+        self.0.push_bind(n);
+    }
 }
 
 /// `SELECT … FROM records` for a plan; the caller turns the rows around when `plan.reverse`.
 pub fn select(org: OrgId, plan: &Plan) -> QueryBuilder<Postgres> {
-    let mut qb = QueryBuilder::new(format!(
-        "SELECT {} FROM records WHERE org_id = ",
-        *RECORD_COLS
-    ));
-    qb.push_bind(org.uuid());
-    qb.push(" AND kind = ").push_bind(plan.kind.as_str());
-    qb.push(" AND ");
-    cond(&mut qb, org, &plan.cond);
-    let order: Vec<String> = plan.order.iter().map(|t| t.sql()).collect();
-    qb.push(" ORDER BY ").push(order.join(", "));
-    qb.push(" LIMIT ").push_bind(i64::from(plan.limit));
-    qb
-}
-
-fn cond(qb: &mut QueryBuilder<Postgres>, org: OrgId, c: &Cond) {
-    let joined = |qb: &mut QueryBuilder<Postgres>, parts: &[Cond], glue: &str, empty: &str| {
-        if parts.is_empty() {
-            qb.push(empty);
-            return;
-        }
-        qb.push("(");
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                qb.push(glue);
-            }
-            cond(qb, org, p);
-        }
-        qb.push(")");
-    };
-    match c {
-        Cond::All(parts) => joined(qb, parts, " AND ", "true"),
-        Cond::Any(parts) => joined(qb, parts, " OR ", "false"),
-        Cond::Compare(column, op, v) => {
-            qb.push(column).push(" ").push(op.sql()).push(" ");
-            bind(qb, v);
-        }
-        Cond::In(column, vs) => {
-            qb.push(column).push(" IN (");
-            for (i, v) in vs.iter().enumerate() {
-                if i > 0 {
-                    qb.push(", ");
-                }
-                bind(qb, v);
-            }
-            qb.push(")");
-        }
-        Cond::RowCompare(column, op, v, id) => {
-            qb.push("(")
-                .push(column)
-                .push(", id) ")
-                .push(op.sql())
-                .push(" (");
-            bind(qb, v);
-            qb.push(", ").push_bind(*id).push(")");
-        }
-        Cond::IsNull(column, true) => {
-            qb.push(column).push(" IS NULL");
-        }
-        Cond::IsNull(column, false) => {
-            qb.push(column).push(" IS NOT NULL");
-        }
-        Cond::Contains(column, needle) => {
-            qb.push("strpos(").push(column).push(", ");
-            qb.push_bind(needle.clone()).push(") > 0");
-        }
-        Cond::TypeWhere(inner) => {
-            qb.push("engagement_type_id IN (SELECT id FROM engagement_types WHERE org_id = ");
-            qb.push_bind(org.uuid()).push(" AND ");
-            cond(qb, org, inner);
-            qb.push(")");
-        }
-        Cond::Not(inner) => {
-            qb.push("NOT (");
-            cond(qb, org, inner);
-            qb.push(")");
-        }
-        Cond::Never => {
-            qb.push("false");
-        }
-    }
+    let mut out = Pg(QueryBuilder::new(""));
+    plan.render(&RECORD_COLS, org.uuid(), &mut out);
+    out.0
 }
 
 /// Replaces an opportunity's contact rows with `contacts`, in order.

@@ -6,7 +6,7 @@ use crate::sql::{Bind, Sql};
 use crate::{db, ts};
 use liaison_domain::OrgId;
 use liaison_domain::model::{RecordKind, indexed_of};
-use liaison_store::{Cond, Plan, Result, Value};
+use liaison_store::{Plan, Result, SqlOut, Value};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::LazyLock;
 
@@ -46,82 +46,27 @@ impl Bind for &Value {
     }
 }
 
-/// `SELECT … FROM records` for a plan; the caller turns the rows around when `plan.reverse`.
-pub fn select(org: OrgId, plan: &Plan) -> Sql {
-    let mut s = Sql::new(format!(
-        "SELECT {} FROM records WHERE org_id = ",
-        *RECORD_COLS
-    ));
-    s.bind(org.uuid());
-    s.push(" AND kind = ").bind(plan.kind.as_str());
-    s.push(" AND ");
-    cond(&mut s, org, &plan.cond);
-    let order: Vec<String> = plan.order.iter().map(|t| t.sql()).collect();
-    s.push(" ORDER BY ").push(&order.join(", "));
-    s.push(" LIMIT ").bind(i64::from(plan.limit));
-    s
+impl SqlOut for Sql {
+    const FIND: &'static str = "instr";
+    const TRUE: &'static str = "1";
+    const FALSE: &'static str = "0";
+
+    fn text(&mut self, sql: &str) {
+        self.push(sql);
+    }
+    fn value(&mut self, v: &Value) {
+        self.bind(v);
+    }
+    fn int(&mut self, n: i64) {
+        self.bind(n);
+    }
 }
 
-fn cond(s: &mut Sql, org: OrgId, c: &Cond) {
-    let joined = |s: &mut Sql, parts: &[Cond], glue: &str, empty: &str| {
-        if parts.is_empty() {
-            s.push(empty);
-            return;
-        }
-        s.push("(");
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                s.push(glue);
-            }
-            cond(s, org, p);
-        }
-        s.push(")");
-    };
-    match c {
-        Cond::All(parts) => joined(s, parts, " AND ", "1"),
-        Cond::Any(parts) => joined(s, parts, " OR ", "0"),
-        Cond::Compare(column, op, v) => {
-            s.push(column).push(" ").push(op.sql()).push(" ").bind(v);
-        }
-        Cond::In(column, vs) => {
-            s.push(column).push(" IN (").bind_list(vs.iter()).push(")");
-        }
-        Cond::RowCompare(column, op, v, id) => {
-            s.push("(")
-                .push(column)
-                .push(", id) ")
-                .push(op.sql())
-                .push(" (");
-            s.bind(v).push(", ").bind(*id).push(")");
-        }
-        Cond::IsNull(column, true) => {
-            s.push(column).push(" IS NULL");
-        }
-        Cond::IsNull(column, false) => {
-            s.push(column).push(" IS NOT NULL");
-        }
-        Cond::Contains(column, needle) => {
-            s.push("instr(")
-                .push(column)
-                .push(", ")
-                .bind(needle.as_str());
-            s.push(") > 0");
-        }
-        Cond::TypeWhere(inner) => {
-            s.push("engagement_type_id IN (SELECT id FROM engagement_types WHERE org_id = ");
-            s.bind(org.uuid()).push(" AND ");
-            cond(s, org, inner);
-            s.push(")");
-        }
-        Cond::Not(inner) => {
-            s.push("NOT (");
-            cond(s, org, inner);
-            s.push(")");
-        }
-        Cond::Never => {
-            s.push("0");
-        }
-    }
+/// `SELECT … FROM records` for a plan; the caller turns the rows around when `plan.reverse`.
+pub fn select(org: OrgId, plan: &Plan) -> Sql {
+    let mut s = Sql::new(String::new());
+    plan.render(&RECORD_COLS, org.uuid(), &mut s);
+    s
 }
 
 /// Replaces an opportunity's contact rows with `contacts`, in order.

@@ -534,3 +534,102 @@ fn seek_cond(sort: SortField, dir: Dir, key: &SortKey) -> Cond {
         (None, Dir::Desc) => Cond::All(vec![Cond::IsNull(column, true), past_id]),
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rendering: the SQL a plan becomes is the same on every backend but for how values are bound
+// and for two spellings, so it is written once here against a backend's `SqlOut`.
+
+/// Where a backend's statement is built: text, and values bound in its own placeholders.
+pub trait SqlOut {
+    /// The function that finds text in text: `instr` (SQLite), `strpos` (PostgreSQL).
+    const FIND: &'static str;
+    /// The literals of a condition always true and always false.
+    const TRUE: &'static str;
+    const FALSE: &'static str;
+
+    fn text(&mut self, sql: &str);
+    fn value(&mut self, v: &Value);
+    fn int(&mut self, n: i64);
+}
+
+impl Plan {
+    /// `SELECT <columns> FROM records` for the plan, in the organization `org`. The caller
+    /// turns the rows around when `reverse` is set.
+    pub fn render(&self, columns: &str, org: Uuid, out: &mut impl SqlOut) {
+        out.text(&format!("SELECT {columns} FROM records WHERE org_id = "));
+        out.value(&Value::Id(org));
+        out.text(" AND kind = ");
+        out.value(&Value::Text(self.kind.as_str().to_owned()));
+        out.text(" AND ");
+        self.cond.render(org, out);
+        let order: Vec<String> = self.order.iter().map(OrderTerm::sql).collect();
+        out.text(" ORDER BY ");
+        out.text(&order.join(", "));
+        out.text(" LIMIT ");
+        out.int(i64::from(self.limit));
+    }
+}
+
+impl Cond {
+    fn render<O: SqlOut>(&self, org: Uuid, out: &mut O) {
+        let joined = |out: &mut O, parts: &[Cond], glue: &str, empty: &str| {
+            if parts.is_empty() {
+                out.text(empty);
+                return;
+            }
+            out.text("(");
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.text(glue);
+                }
+                p.render(org, out);
+            }
+            out.text(")");
+        };
+        match self {
+            Cond::All(parts) => joined(out, parts, " AND ", O::TRUE),
+            Cond::Any(parts) => joined(out, parts, " OR ", O::FALSE),
+            Cond::Compare(column, op, v) => {
+                out.text(&format!("{column} {} ", op.sql()));
+                out.value(v);
+            }
+            Cond::In(column, vs) => {
+                out.text(&format!("{column} IN ("));
+                for (i, v) in vs.iter().enumerate() {
+                    if i > 0 {
+                        out.text(", ");
+                    }
+                    out.value(v);
+                }
+                out.text(")");
+            }
+            Cond::RowCompare(column, op, v, id) => {
+                out.text(&format!("({column}, id) {} (", op.sql()));
+                out.value(v);
+                out.text(", ");
+                out.value(&Value::Id(*id));
+                out.text(")");
+            }
+            Cond::IsNull(column, true) => out.text(&format!("{column} IS NULL")),
+            Cond::IsNull(column, false) => out.text(&format!("{column} IS NOT NULL")),
+            Cond::Contains(column, needle) => {
+                out.text(&format!("{}({column}, ", O::FIND));
+                out.value(&Value::Text(needle.clone()));
+                out.text(") > 0");
+            }
+            Cond::TypeWhere(inner) => {
+                out.text("engagement_type_id IN (SELECT id FROM engagement_types WHERE org_id = ");
+                out.value(&Value::Id(org));
+                out.text(" AND ");
+                inner.render(org, out);
+                out.text(")");
+            }
+            Cond::Not(inner) => {
+                out.text("NOT (");
+                inner.render(org, out);
+                out.text(")");
+            }
+            Cond::Never => out.text(O::FALSE),
+        }
+    }
+}
