@@ -12,7 +12,7 @@ use liaison_domain::model::*;
 use liaison_domain::*;
 use liaison_store::Result;
 use liaison_store::*;
-use list::{RECORD_COLS, RECORD_WRITE_COLS};
+use list::RECORD_COLS;
 use rows::*;
 use sqlx::postgres::{
     PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult, PgRow,

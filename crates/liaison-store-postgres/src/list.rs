@@ -10,21 +10,10 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use std::sync::LazyLock;
 use uuid::Uuid;
 
-/// The columns a record is written with, in `bind_record` order.
-pub const RECORD_WRITE_COLS: &str = "id, org_id, connection_id, kind, external_id, account_id, \
-    contact_id, lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, sort_at, \
-    remote_updated_at, deleted_at, merged_into, created_at, updated_at, data, title, \
-    start_time, end_time, direction, is_private, remote_created_at, remote_data, title_key";
-
 /// The columns a record is read with from the table or alias `t`: the written ones (but the
 /// search key) and an opportunity's contacts, in order.
 pub fn record_cols(t: &str) -> String {
-    let plain = RECORD_WRITE_COLS
-        .trim_end_matches(", title_key")
-        .split(", ")
-        .map(|c| format!("{t}.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let plain = liaison_store::record_read_columns(t);
     format!(
         "{plain}, CASE WHEN {t}.kind = 'opportunity' THEN ARRAY(SELECT contact_id FROM \
          opportunity_contacts WHERE opportunity_id = {t}.id ORDER BY position) END AS contacts"

@@ -141,7 +141,7 @@ impl RecordsRead for PgTx {
 impl RecordsWrite for PgTx {
     async fn insert_record(&mut self, r: &RecordRow) -> Result<()> {
         let sql = format!(
-            "INSERT INTO records ({RECORD_WRITE_COLS}) VALUES \
+            "INSERT INTO records ({RECORD_WRITE_COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
              $19, $20, $21, $22, $23, $24, $25, $26, $27) ON CONFLICT DO NOTHING"
         );

@@ -87,7 +87,7 @@ pub fn record(r: &PgRow) -> Result<RecordRow> {
     })
 }
 
-/// Binds a record's columns as `$1..$27`, in `RECORD_WRITE_COLS` order.
+/// Binds a record's columns as `$1..$27`, in `RECORD_WRITE_COLUMNS` order.
 pub fn bind_record<'q>(
     q: Query<'q, Postgres, PgArguments>,
     r: &RecordRow,

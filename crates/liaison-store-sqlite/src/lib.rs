@@ -17,7 +17,7 @@ use liaison_domain::model::*;
 use liaison_domain::*;
 use liaison_store::Result;
 use liaison_store::*;
-use list::{RECORD_COLS, RECORD_WRITE_COLS};
+use list::RECORD_COLS;
 use rows::*;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use sql::Sql;

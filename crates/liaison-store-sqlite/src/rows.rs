@@ -94,7 +94,7 @@ fn hex_ids(list: Option<&str>) -> Result<Vec<RecordId>> {
         .collect()
 }
 
-/// A record's columns as `?1..?27`, in `RECORD_WRITE_COLS` order.
+/// A record's columns as `?1..?27`, in `RECORD_WRITE_COLUMNS` order.
 pub fn record_params(r: &RecordRow) -> [Box<dyn ToSql + '_>; 27] {
     [
         Box::new(r.id.uuid()),

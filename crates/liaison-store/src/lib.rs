@@ -27,6 +27,25 @@ pub enum StoreError {
 /// A synced record as stored: the kind's own fields are JSON text.
 pub type RecordRow = Record<String>;
 
+/// The columns of `records` a record is written with, in the order both backends bind them:
+/// the bookkeeping, `data`, the list columns, the raw payload, and the title's search key.
+pub const RECORD_WRITE_COLUMNS: &str = "id, org_id, connection_id, kind, external_id, \
+    account_id, contact_id, lead_id, opportunity_id, owner_id, engagement_type_id, \
+    recording_id, sort_at, remote_updated_at, deleted_at, merged_into, created_at, updated_at, \
+    data, title, start_time, end_time, direction, is_private, remote_created_at, remote_data, \
+    title_key";
+
+/// The written columns a record is read back with (all but the search key), from the table or
+/// alias `t`; a backend adds the opportunity's contacts after them, its own way.
+pub fn record_read_columns(t: &str) -> String {
+    RECORD_WRITE_COLUMNS
+        .trim_end_matches(", title_key")
+        .split(", ")
+        .map(|c| format!("{t}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A record's place in `sort`: what a cursor holds to continue after (or before) it.
 pub fn sort_key<T>(r: &Record<T>, sort: SortField) -> SortKey {
     let value = match sort {
