@@ -2,19 +2,23 @@
 //! engine; this module assembles them into one application with the layers they share.
 
 pub mod decode;
+mod docs;
 pub mod integrations;
 mod request;
 
 use axum::Router;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use docs::Routes;
 use liaison_engine::Engine;
 use liaison_store::Store;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{InfoBuilder, LicenseBuilder, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
 
 pub use request::{BATCH_BODY_LIMIT, BATCH_ITEM_LIMIT, BODY_LIMIT};
 
@@ -33,16 +37,13 @@ impl<S: Store> Clone for AppState<S> {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application: every face, the health check, and the shared layers.
+/// The whole application: every face, the health check, the API's description with its docs
+/// page, and the shared layers.
 pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
     let state = AppState { engine };
-    Router::new()
-        .route("/healthz", get(healthz))
-        // Each face under its prefix, with its own envelope for what it does not serve. The
-        // integrations face also answers under its published base path, so a client set up
-        // with that base URL needs only a new host.
-        .nest("/v1", integrations::router::<S>())
-        .nest(INTEGRATIONS_PUBLISHED_BASE, integrations::router::<S>())
+    let (routes, doc) = described::<S>();
+    routes
+        .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, doc))
         .fallback(no_face)
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
@@ -67,6 +68,58 @@ pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// Where the API's OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+/// Where its browsable docs page is served (its assets are inside the binary).
+pub const DOCS_PATH: &str = "/docs";
+
+/// The OpenAPI document of everything `app` serves.
+pub fn openapi<S: Store>() -> OpenApi {
+    described::<S>().1
+}
+
+/// Every route with its description, both made by the same declarations.
+fn described<S: Store>() -> (Router<AppState<S>>, OpenApi) {
+    let (health, health_doc) = Routes::new().op(__path_healthz, healthz).split();
+    let (integrations, integrations_doc) = integrations::router::<S>();
+    let mut doc = health_doc.nest("/v1", integrations_doc);
+    doc.info = InfoBuilder::new()
+        .title("Liaison")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(DESCRIPTION))
+        .license(Some(LicenseBuilder::new().name("Apache-2.0").build()))
+        .build();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token made by `liaison token create` (or printed by the first \
+                         `liaison serve`): `Authorization: Bearer lia_…`.",
+                    ))
+                    .build(),
+            ),
+        );
+    doc.security = Some(vec![SecurityRequirement::new::<_, _, &str>(BEARER, [])]);
+    // Each face under its prefix, with its own envelope for what it does not serve. The
+    // integrations face also answers under its published base path, so a client set up with
+    // that base URL needs only a new host.
+    let routes = health
+        .nest("/v1", integrations.clone())
+        .nest(INTEGRATIONS_PUBLISHED_BASE, integrations);
+    (routes, doc)
+}
+
+const BEARER: &str = "bearerAuth";
+
+const DESCRIPTION: &str = "Liaison, a self-hosted engagement hub. The integrations face \
+(`/v1/integrations/*`, `/v1/core/*`) answers Siro's published integration API field for field; \
+it is also served under Siro's published base path, `/api-externalApi/v1`. Errors are \
+`{error}`, or `{name: \"ZodError\", issues}` when a body is refused.";
+
 /// The base path of Siro's published API (`…/api-externalApi/v1`), served as well as `/v1`.
 pub const INTEGRATIONS_PUBLISHED_BASE: &str = "/api-externalApi/v1";
 
@@ -78,6 +131,20 @@ async fn no_face(uri: axum::http::Uri) -> impl IntoResponse {
     )
 }
 
-async fn healthz() -> impl IntoResponse {
-    axum::Json(serde_json::json!({"status": "ok"}))
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    /// Always `ok`.
+    status: &'static str,
+}
+
+/// Liveness: 200 while the server runs.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "Health",
+    security(()),
+    responses((status = 200, description = "The server runs", body = Health)),
+)]
+async fn healthz() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
 }

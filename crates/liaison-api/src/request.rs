@@ -83,12 +83,17 @@ pub fn bearer(parts: &Parts) -> Result<&str, Error> {
     Ok(token.trim())
 }
 
-/// Query parameters as a map; a repeated parameter keeps its last value. No parameter may
-/// hold the NUL character: no store keeps it, so it could match nothing.
+/// Query parameters as a map; a repeated parameter keeps its last value. Every parameter has
+/// a name, and none holds the NUL character: no store keeps it, so it could match nothing.
 pub fn query_params(parts: &Parts) -> Result<HashMap<String, String>, Error> {
     let query = parts.uri.query().unwrap_or("");
     let pairs = serde_urlencoded_pairs(query)
         .map_err(|e| Error::BadRequest(format!("malformed query string: {e}")))?;
+    if pairs.iter().any(|(k, _)| k.is_empty()) {
+        return Err(Error::BadRequest(
+            "malformed query string: a parameter has no name".into(),
+        ));
+    }
     if let Some((key, _)) = pairs
         .iter()
         .find(|(k, v)| k.contains('\0') || v.contains('\0'))
@@ -122,9 +127,9 @@ fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> 
     .map_err(|e| e.body_text())
 }
 
-/// Parses an optional numeric parameter.
+/// Parses an optional numeric parameter. Given empty, it is not a number.
 pub fn param_u32(params: &HashMap<String, String>, key: &str) -> Result<Option<u32>, Error> {
-    match params.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    match params.get(key).map(|s| s.trim()) {
         None => Ok(None),
         Some(raw) => raw
             .parse::<f64>()
@@ -135,10 +140,10 @@ pub fn param_u32(params: &HashMap<String, String>, key: &str) -> Result<Option<u
     }
 }
 
-/// Parses an optional boolean parameter (`true`/`false`).
+/// Parses an optional boolean parameter (`true`/`false`). Given empty, it is neither.
 pub fn param_bool(params: &HashMap<String, String>, key: &str) -> Result<Option<bool>, Error> {
     match params.get(key).map(|s| s.trim()) {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
         Some(_) => Err(Error::BadRequest(format!("`{key}` must be true or false"))),

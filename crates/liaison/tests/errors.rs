@@ -446,6 +446,26 @@ async fn bad_query_parameters_are_400(s: &TestServer) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = s.get("/v1/core/users?disabled=sometimes").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Given but empty is not a value either, nor a parameter without a name (the API fuzzer
+    // found each of these accepted).
+    for path in [
+        "/v1/integrations/engagements?limit=",
+        "/v1/integrations/accounts?pageSize=",
+        "/v1/core/users?disabled=",
+        "/v1/core/users?excludeSiroUsers=",
+        "/v1/integrations/engagements/00000000-0000-0000-0000-000000000000?idType=",
+        "/v1/integrations/engagement-users?=x",
+        "/v1/integrations/engagements?limit=5&=",
+    ] {
+        let r = s.get(path).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {r:?}");
+        assert!(r.body["error"].is_string(), "{path}");
+    }
+    // What a parameter may be empty as stays accepted: a text filter or a cursor.
+    let r = s
+        .get("/v1/integrations/engagements?externalId=&cursor=&limit=5")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
 }
 
 async fn wrong_method_is_405(s: &TestServer) {

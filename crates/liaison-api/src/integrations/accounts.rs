@@ -2,26 +2,27 @@
 
 use super::IdPath;
 use super::inputs;
+use super::schema;
 use super::wire::AccountOut;
 use super::{ApiResult, Authed, Body, Params, bare_list};
 use crate::AppState;
 use crate::decode::{Obj, Reader};
+use crate::docs::Routes;
 use crate::request::BODY_LIMIT;
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
 use liaison_domain::model::AccountIn;
 use liaison_domain::{Error, Issue, RecordId};
 use liaison_store::Store;
 
-pub fn router<S: Store>() -> Router<AppState<S>> {
-    Router::new()
-        .route("/integrations/accounts", get(list::<S>).post(create::<S>))
-        .route(
-            "/integrations/accounts/{id}",
-            get(get_one::<S>).put(update::<S>).delete(delete_one::<S>),
-        )
+pub(super) fn routes<S: Store>() -> Routes<S> {
+    Routes::new()
+        .op(__path_list, list::<S>)
+        .op(__path_create, create::<S>)
+        .op(__path_get_one, get_one::<S>)
+        .op(__path_update, update::<S>)
+        .op(__path_delete_one, delete_one::<S>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -55,6 +56,21 @@ fn account_id(raw: &str) -> Result<RecordId, Error> {
     super::id_of(raw, "Account", RecordId::parse)
 }
 
+/// List accounts in creation order: a bare array; the next page's cursor is in `X-Next-Cursor`.
+#[utoipa::path(
+    get,
+    path = "/integrations/accounts",
+    tag = "Accounts",
+    params(
+        ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
+        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = Vec<AccountOut>, headers(("X-Next-Cursor" = String, description = "The next page's cursor; absent on the last page"))),
+        schema::Reads,
+    ),
+)]
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -76,6 +92,14 @@ async fn list<S: Store>(
     Ok(bare_list(data, page.next_cursor))
 }
 
+/// Create an account.
+#[utoipa::path(
+    post,
+    path = "/integrations/accounts",
+    tag = "Accounts",
+    request_body = schema::AccountCreate,
+    responses((status = 200, description = "The account as stored", body = AccountOut), schema::Writes),
+)]
 async fn create<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -85,6 +109,14 @@ async fn create<S: Store>(
     Ok(Json(st.engine.create_account(&caller, input).await?.into()))
 }
 
+/// One account.
+#[utoipa::path(
+    get,
+    path = "/integrations/accounts/{id}",
+    tag = "Accounts",
+    params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, description = "The account", body = AccountOut), schema::Reads),
+)]
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -98,6 +130,15 @@ async fn get_one<S: Store>(
     ))
 }
 
+/// Change an account's own fields.
+#[utoipa::path(
+    put,
+    path = "/integrations/accounts/{id}",
+    tag = "Accounts",
+    params(("id" = String, Path, description = "The account's id")),
+    request_body = schema::AccountUpdate,
+    responses((status = 200, description = "The account as stored", body = AccountOut), schema::Writes),
+)]
 async fn update<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -113,6 +154,14 @@ async fn update<S: Store>(
     ))
 }
 
+/// Soft-delete an account.
+#[utoipa::path(
+    delete,
+    path = "/integrations/accounts/{id}",
+    tag = "Accounts",
+    params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, description = "Deleted", body = bool, content_type = "application/json"), schema::Writes),
+)]
 async fn delete_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,

@@ -3,14 +3,15 @@
 
 use super::IdPath;
 use super::inputs::{self, parse, parse_batch};
+use super::schema;
 use super::wire::EngagementOut;
 use super::{ApiError, ApiResult, Authed, Body, DEFAULT_PAGE, Params, list_envelope};
 use crate::AppState;
 use crate::decode::Reader;
+use crate::docs::Routes;
 use crate::request::{BATCH_BODY_LIMIT, BATCH_ITEM_LIMIT, BODY_LIMIT, param_u32};
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use liaison_domain::{Error, Issue, RecordId, UserId};
 use liaison_engine::{Listing, RecordRef};
 use liaison_store::Store;
@@ -18,29 +19,30 @@ use liaison_store::{Field, Filter, Value as FieldValue};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-pub fn router<S: Store>() -> Router<AppState<S>> {
-    let batch = Router::new()
-        .route("/integrations/sync/batch/engagements", put(sync_batch::<S>))
+pub(super) fn routes<S: Store>() -> Routes<S> {
+    let batch = Routes::new()
+        .op(__path_sync_batch, sync_batch::<S>)
         .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
-    Router::new()
-        .route("/integrations/sync/engagements", put(sync_one::<S>))
-        .route(
-            "/integrations/sync/engagements/soft-delete-removed",
-            post(soft_delete_removed::<S>),
-        )
-        .route("/integrations/engagements", get(list::<S>))
-        .route(
-            "/integrations/engagements/{id}",
-            get(get_one::<S>).delete(delete_one::<S>),
-        )
-        .route(
-            "/integrations/users/{id}/engagements",
-            get(user_engagements::<S>),
-        )
+    Routes::new()
+        .op(__path_sync_one, sync_one::<S>)
+        .op(__path_soft_delete_removed, soft_delete_removed::<S>)
+        .op(__path_list, list::<S>)
+        .op(__path_get_one, get_one::<S>)
+        .op(__path_delete_one, delete_one::<S>)
+        .op(__path_user_engagements, user_engagements::<S>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(batch)
 }
 
+/// Sync an engagement: create it, or update the one with its `externalId`, with the account,
+/// contact, lead, opportunity, type and reps it names.
+#[utoipa::path(
+    put,
+    path = "/integrations/sync/engagements",
+    tag = "Engagements",
+    request_body = schema::EngagementIn,
+    responses((status = 200, description = "The engagement as stored", body = schema::Data<EngagementOut>), schema::Writes),
+)]
 async fn sync_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -65,6 +67,14 @@ pub(super) fn check_batch(body: &Value) -> Result<(), Error> {
     }
 }
 
+/// Sync up to 1,000 engagements at once, all or nothing.
+#[utoipa::path(
+    put,
+    path = "/integrations/sync/batch/engagements",
+    tag = "Engagements",
+    request_body = schema::EngagementBatch,
+    responses((status = 200, description = "Every engagement of the batch as stored, in request order", body = schema::Data<Vec<EngagementOut>>), schema::Writes),
+)]
 async fn sync_batch<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -85,6 +95,15 @@ pub(super) fn batch_envelope<V, O: serde::Serialize + From<V>>(views: Vec<V>) ->
     json!({"data": data})
 }
 
+/// Soft-delete every engagement synced between `fromTime` and `toTime` whose external id is
+/// not in `validExternalIds`.
+#[utoipa::path(
+    post,
+    path = "/integrations/sync/engagements/soft-delete-removed",
+    tag = "Engagements",
+    request_body = schema::SoftDeleteRemovedIn,
+    responses((status = 200, description = "Done", body = schema::Data<schema::Success>), schema::Writes),
+)]
 async fn soft_delete_removed<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -154,6 +173,20 @@ pub(super) fn listing(params: &HashMap<String, String>, limit: u32) -> Result<Li
     Ok(listing)
 }
 
+/// List engagements in creation order.
+#[utoipa::path(
+    get,
+    path = "/integrations/engagements",
+    tag = "Engagements",
+    params(
+        ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
+        ("externalId" = Option<String>, Query, description = "Only the engagement with this external id"),
+        ("recordingId" = Option<String>, Query, description = "Only engagements linked to this recording"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
+        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
+    ),
+    responses((status = 200, description = "A page", body = schema::ListPage<EngagementOut>), schema::Reads),
+)]
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -179,7 +212,7 @@ pub(super) fn record_ref(
     noun: &'static str,
 ) -> Result<RecordRef, Error> {
     match params.get("idType").map(String::as_str) {
-        None | Some("") | Some("internal") => Ok(RecordRef::Internal(super::id_of(
+        None | Some("internal") => Ok(RecordRef::Internal(super::id_of(
             &id,
             noun,
             RecordId::parse,
@@ -191,6 +224,17 @@ pub(super) fn record_ref(
     }
 }
 
+/// One engagement, by its Liaison id or (with `idType=external`) its external id.
+#[utoipa::path(
+    get,
+    path = "/integrations/engagements/{id}",
+    tag = "Engagements",
+    params(
+        ("id" = String, Path, description = "The engagement's id"),
+        ("idType" = inline(Option<schema::IdType>), Query),
+    ),
+    responses((status = 200, description = "The engagement", body = EngagementOut), schema::Reads),
+)]
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -206,6 +250,18 @@ async fn get_one<S: Store>(
     ))
 }
 
+/// Soft-delete an engagement.
+#[utoipa::path(
+    delete,
+    path = "/integrations/engagements/{id}",
+    tag = "Engagements",
+    params(
+        ("id" = String, Path, description = "The engagement's id"),
+        ("idType" = inline(Option<schema::IdType>), Query),
+        ("integrationPlatform" = Option<String>, Query, description = "Accepted; the token already names one connection"),
+    ),
+    responses((status = 200, description = "Deleted", body = bool, content_type = "application/json"), schema::Writes),
+)]
 async fn delete_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -219,6 +275,20 @@ async fn delete_one<S: Store>(
     Ok(Json(true))
 }
 
+/// A workspace user's appointments (meetings, appointments and events), by start time.
+#[utoipa::path(
+    get,
+    path = "/integrations/users/{id}/engagements",
+    tag = "Engagements",
+    params(
+        ("id" = String, Path, description = "The workspace user's id"),
+        ("cursor" = Option<String>, Query, deprecated, description = "Deprecated; ignored"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Engagements per page (at most 100; default 100)"),
+        ("startingAfter" = Option<String>, Query, description = "The id of one of the user's engagements: the page starts after it"),
+        ("startingBefore" = Option<String>, Query, description = "The id of one of the user's engagements: the page ends before it"),
+    ),
+    responses((status = 200, description = "The engagements", body = Vec<EngagementOut>), schema::Reads),
+)]
 async fn user_engagements<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,

@@ -1,28 +1,39 @@
 //! Who am I: the token behind the request, as `GET /v1/core/auth/caller-identity` reports it.
 
+use super::schema;
+use super::wire::CallerIdentity;
 use super::{ApiResult, Authed};
-use crate::AppState;
-use axum::routing::get;
-use axum::{Json, Router};
+use crate::docs::Routes;
+use axum::Json;
 use liaison_domain::time::format_instant;
 use liaison_store::Store;
-use serde_json::{Value, json};
 
-pub fn router<S: Store>() -> Router<AppState<S>> {
-    Router::new().route("/core/auth/caller-identity", get(caller_identity))
+pub(super) fn routes<S: Store>() -> Routes<S> {
+    Routes::new().op(__path_caller_identity, caller_identity)
 }
 
-async fn caller_identity(Authed(caller): Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({
-        "tokenId": caller.token.to_string(),
-        "tokenName": caller.token_name,
-        "organizationId": caller.org.to_string(),
-        "integrationConnectionId": caller.connection.to_string(),
-        "scopes": caller.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+/// The token the request carries: its organization, connection and scopes.
+#[utoipa::path(
+    get,
+    path = "/core/auth/caller-identity",
+    tag = "Auth",
+    responses((status = 200, description = "The caller", body = CallerIdentity), schema::Reads),
+)]
+async fn caller_identity(Authed(caller): Authed) -> ApiResult<Json<CallerIdentity>> {
+    Ok(Json(CallerIdentity {
+        token_id: caller.token.to_string(),
+        token_name: caller.token_name,
+        organization_id: caller.org.to_string(),
+        integration_connection_id: caller.connection.to_string(),
+        scopes: caller
+            .scopes
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
         // Liaison has no organization groups and records no creating user.
-        "authorizedOrgGroupId": null,
-        "parentOrgGroupTokenId": null,
-        "createdAt": format_instant(&caller.token_created_at),
-        "createdBy": null,
-    })))
+        authorized_org_group_id: None,
+        parent_org_group_token_id: None,
+        created_at: format_instant(&caller.token_created_at),
+        created_by: None,
+    }))
 }

@@ -8,10 +8,12 @@ mod identity;
 mod inputs;
 mod opportunities;
 mod participants;
+mod schema;
 mod users;
 mod wire;
 
 use crate::AppState;
+use crate::docs::Routes;
 use crate::request::{bearer, json_body, path_param, query_params};
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -24,19 +26,24 @@ use liaison_engine::{Caller, Expand};
 use liaison_store::Store;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use utoipa::openapi::OpenApi;
 
 /// Every route of the face, relative to its base (`/v1`), with the face's own answers for a
-/// path it does not serve, a method a path does not take, and a handler that panicked.
-pub fn router<S: Store>() -> Router<AppState<S>> {
-    enveloped(
-        Router::new()
-            .merge(engagements::router())
-            .merge(opportunities::router())
-            .merge(accounts::router())
-            .merge(participants::router())
-            .merge(users::router())
-            .merge(identity::router()),
-    )
+/// path it does not serve, a method a path does not take, and a handler that panicked; and
+/// the description of every one of them.
+pub fn router<S: Store>() -> (Router<AppState<S>>, OpenApi) {
+    let (routes, doc) = Routes::new()
+        .merge(engagements::routes())
+        .merge(opportunities::routes())
+        .merge(accounts::routes())
+        .merge(participants::routes())
+        .merge(users::routes())
+        .merge(identity::routes())
+        .split();
+    let mut doc = doc;
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(schema::envelopes());
+    (enveloped(routes), doc)
 }
 
 /// `routes` with the face's 404, 405 and panic answers.

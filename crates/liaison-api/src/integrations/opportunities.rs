@@ -3,35 +3,40 @@
 use super::IdPath;
 use super::engagements::{batch_envelope, check_batch, listing, page_size, record_ref};
 use super::inputs::{self, parse, parse_batch};
+use super::schema;
 use super::wire::OpportunityOut;
 use super::{ApiResult, Authed, Body, Params, list_envelope};
 use crate::AppState;
+use crate::docs::Routes;
 use crate::request::{BATCH_BODY_LIMIT, BODY_LIMIT};
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use liaison_domain::Error;
 use liaison_store::Store;
 use serde_json::{Value, json};
 
-pub fn router<S: Store>() -> Router<AppState<S>> {
-    let batch = Router::new()
-        .route(
-            "/integrations/sync/batch/opportunities",
-            put(sync_batch::<S>),
-        )
+pub(super) fn routes<S: Store>() -> Routes<S> {
+    let batch = Routes::new()
+        .op(__path_sync_batch, sync_batch::<S>)
         .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
-    Router::new()
-        .route("/integrations/sync/opportunities", put(sync_one::<S>))
-        .route("/integrations/opportunities", get(list::<S>))
-        .route(
-            "/integrations/opportunities/{id}",
-            get(get_one::<S>).delete(delete_one::<S>),
-        )
+    Routes::new()
+        .op(__path_sync_one, sync_one::<S>)
+        .op(__path_list, list::<S>)
+        .op(__path_get_one, get_one::<S>)
+        .op(__path_delete_one, delete_one::<S>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(batch)
 }
 
+/// Sync an opportunity: create it, or update the one with its `externalId`, with its account,
+/// contacts and reps.
+#[utoipa::path(
+    put,
+    path = "/integrations/sync/opportunities",
+    tag = "Opportunities",
+    request_body = schema::OpportunityIn,
+    responses((status = 200, description = "The opportunity as stored", body = schema::Data<OpportunityOut>), schema::Writes),
+)]
 async fn sync_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -46,6 +51,14 @@ async fn sync_one<S: Store>(
     Ok(Json(json!({"data": OpportunityOut::from(view)})))
 }
 
+/// Sync up to 1,000 opportunities at once, all or nothing.
+#[utoipa::path(
+    put,
+    path = "/integrations/sync/batch/opportunities",
+    tag = "Opportunities",
+    request_body = schema::OpportunityBatch,
+    responses((status = 200, description = "Every opportunity of the batch as stored, in request order", body = schema::Data<Vec<OpportunityOut>>), schema::Writes),
+)]
 async fn sync_batch<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -60,6 +73,20 @@ async fn sync_batch<S: Store>(
     Ok(Json(batch_envelope::<_, OpportunityOut>(views)))
 }
 
+/// List opportunities in creation order.
+#[utoipa::path(
+    get,
+    path = "/integrations/opportunities",
+    tag = "Opportunities",
+    params(
+        ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
+        ("externalId" = Option<String>, Query, description = "Only the opportunity with this external id"),
+        ("recordingId" = Option<String>, Query, description = "Only opportunities linked to this recording"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
+        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
+    ),
+    responses((status = 200, description = "A page", body = schema::ListPage<OpportunityOut>), schema::Reads),
+)]
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -78,6 +105,17 @@ async fn list<S: Store>(
     )))
 }
 
+/// One opportunity, by its Liaison id or (with `idType=external`) its external id.
+#[utoipa::path(
+    get,
+    path = "/integrations/opportunities/{id}",
+    tag = "Opportunities",
+    params(
+        ("id" = String, Path, description = "The opportunity's id"),
+        ("idType" = inline(Option<schema::IdType>), Query),
+    ),
+    responses((status = 200, description = "The opportunity", body = OpportunityOut), schema::Reads),
+)]
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -93,6 +131,17 @@ async fn get_one<S: Store>(
     ))
 }
 
+/// Soft-delete an opportunity.
+#[utoipa::path(
+    delete,
+    path = "/integrations/opportunities/{id}",
+    tag = "Opportunities",
+    params(
+        ("id" = String, Path, description = "The opportunity's id"),
+        ("idType" = inline(Option<schema::IdType>), Query),
+    ),
+    responses((status = 200, description = "Deleted", body = bool, content_type = "application/json"), schema::Writes),
+)]
 async fn delete_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,

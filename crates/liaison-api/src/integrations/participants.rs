@@ -6,41 +6,178 @@ use super::wire::{EngagementUserOut, OpportunityUserOut, shift_point};
 use super::{ApiResult, Authed, Body, Params, bare_list};
 use crate::AppState;
 use crate::decode::{Obj, Reader};
+use crate::docs::Routes;
 use crate::request::BODY_LIMIT;
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use liaison_domain::model::{ParentKind, ParticipantPatch};
 use liaison_domain::values::Share;
 use liaison_domain::{CrmUserId, Error, Issue, Issues, ParticipantId, Patch, RecordId};
 use liaison_engine::ParticipantView;
 use liaison_store::Store;
 
-pub fn router<S: Store>() -> Router<AppState<S>> {
-    Router::new()
-        .route(
-            "/integrations/engagement-users",
-            get(list::<S, Eng>).post(create::<S, Eng>),
+pub(super) fn routes<S: Store>() -> Routes<S> {
+    Routes::new()
+        .op(engagement_users::__path_list, engagement_users::list::<S>)
+        .op(
+            engagement_users::__path_create,
+            engagement_users::create::<S>,
         )
-        .route(
-            "/integrations/engagement-users/{id}",
-            get(get_one::<S, Eng>)
-                .put(update::<S, Eng>)
-                .delete(delete_one::<S, Eng>),
+        .op(
+            engagement_users::__path_get_one,
+            engagement_users::get_one::<S>,
         )
-        .route(
-            "/integrations/opportunity-users",
-            get(list::<S, Opp>).post(create::<S, Opp>),
+        .op(
+            engagement_users::__path_update,
+            engagement_users::update::<S>,
         )
-        .route(
-            "/integrations/opportunity-users/{id}",
-            get(get_one::<S, Opp>)
-                .put(update::<S, Opp>)
-                .delete(delete_one::<S, Opp>),
+        .op(
+            engagement_users::__path_delete_one,
+            engagement_users::delete_one::<S>,
+        )
+        .op(opportunity_users::__path_list, opportunity_users::list::<S>)
+        .op(
+            opportunity_users::__path_create,
+            opportunity_users::create::<S>,
+        )
+        .op(
+            opportunity_users::__path_get_one,
+            opportunity_users::get_one::<S>,
+        )
+        .op(
+            opportunity_users::__path_update,
+            opportunity_users::update::<S>,
+        )
+        .op(
+            opportunity_users::__path_delete_one,
+            opportunity_users::delete_one::<S>,
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
+
+/// The operations of one of the two resources, each described with its own path and shapes.
+macro_rules! resource {
+    ($module:ident, $kind:ty, $tag:literal, $list:literal, $one:literal, $parent:literal,
+     $input:ty, $output:ty) => {
+        mod $module {
+            use super::super::schema;
+            use super::*;
+
+            #[doc = concat!("List ", $tag, " in creation order: a bare array; the next page's cursor is in `X-Next-Cursor`.")]
+            #[utoipa::path(
+                get,
+                path = $list,
+                tag = $tag,
+                params(
+                    ($parent = Option<String>, Query, description = "Only the reps of this record"),
+                    ("userId" = Option<String>, Query, description = "Only this CRM user's places"),
+                    ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
+                    ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
+                    ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
+                ),
+                responses(
+                    (status = 200, description = "A page", body = Vec<$output>, headers(("X-Next-Cursor" = String, description = "The next page's cursor; absent on the last page"))),
+                    schema::Reads,
+                ),
+            )]
+            pub(super) async fn list<S: Store>(
+                st: State<AppState<S>>,
+                caller: Authed,
+                params: Params,
+            ) -> ApiResult<Response> {
+                super::list::<S, $kind>(st, caller, params).await
+            }
+
+            #[doc = concat!("Put a CRM user on a record (`", $parent, "` and `userId` required).")]
+            #[utoipa::path(
+                post,
+                path = $list,
+                tag = $tag,
+                request_body = $input,
+                responses((status = 200, description = "As stored", body = $output), schema::Writes),
+            )]
+            pub(super) async fn create<S: Store>(
+                st: State<AppState<S>>,
+                caller: Authed,
+                body: Body,
+            ) -> ApiResult<Response> {
+                super::create::<S, $kind>(st, caller, body).await
+            }
+
+            #[doc = concat!("One of the ", $tag, ".")]
+            #[utoipa::path(
+                get,
+                path = $one,
+                tag = $tag,
+                params(("id" = String, Path)),
+                responses((status = 200, description = "The rep's place", body = $output), schema::Reads),
+            )]
+            pub(super) async fn get_one<S: Store>(
+                st: State<AppState<S>>,
+                caller: Authed,
+                id: IdPath,
+            ) -> ApiResult<Response> {
+                super::get_one::<S, $kind>(st, caller, id).await
+            }
+
+            /// Change a rep's place: move it, or change its name or share.
+            #[utoipa::path(
+                put,
+                path = $one,
+                tag = $tag,
+                params(("id" = String, Path)),
+                request_body = $input,
+                responses((status = 200, description = "As stored", body = $output), schema::Writes),
+            )]
+            pub(super) async fn update<S: Store>(
+                st: State<AppState<S>>,
+                caller: Authed,
+                id: IdPath,
+                body: Body,
+            ) -> ApiResult<Response> {
+                super::update::<S, $kind>(st, caller, id, body).await
+            }
+
+            /// Take a rep off a record.
+            #[utoipa::path(
+                delete,
+                path = $one,
+                tag = $tag,
+                params(("id" = String, Path)),
+                responses((status = 200, description = "Deleted", body = bool, content_type = "application/json"), schema::Writes),
+            )]
+            pub(super) async fn delete_one<S: Store>(
+                st: State<AppState<S>>,
+                caller: Authed,
+                id: IdPath,
+            ) -> ApiResult<Json<bool>> {
+                super::delete_one::<S, $kind>(st, caller, id).await
+            }
+        }
+    };
+}
+
+resource!(
+    engagement_users,
+    Eng,
+    "Engagement users",
+    "/integrations/engagement-users",
+    "/integrations/engagement-users/{id}",
+    "engagementId",
+    schema::EngagementUserIn,
+    EngagementUserOut
+);
+resource!(
+    opportunity_users,
+    Opp,
+    "Opportunity users",
+    "/integrations/opportunity-users",
+    "/integrations/opportunity-users/{id}",
+    "opportunityId",
+    schema::OpportunityUserIn,
+    OpportunityUserOut
+);
 
 /// What differs between the two resources: the parent's field name and the wire shape.
 trait Kind: Send + Sync + 'static {

@@ -3,28 +3,43 @@
 
 use super::IdPath;
 use super::engagements::page_size;
+use super::schema;
 use super::wire::{CrmUserOut, UserOut};
 use super::{ApiResult, Authed, Body, Params};
 use crate::AppState;
 use crate::decode::{Obj, Reader};
+use crate::docs::Routes;
 use crate::request::{BODY_LIMIT, param_bool};
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use liaison_domain::model::{UserIn, UserPatch};
 use liaison_domain::{CrmUserId, Error, Issue, Patch, UserId};
 use liaison_store::Store;
 use serde_json::{Value, json};
 
-pub fn router<S: Store>() -> Router<AppState<S>> {
-    Router::new()
-        .route("/integrations/users", get(list_crm::<S>))
-        .route("/integrations/users/{id}", get(get_crm::<S>))
-        .route("/core/users", get(list::<S>).post(create::<S>))
-        .route("/core/users/{id}", get(get_one::<S>).put(update::<S>))
+pub(super) fn routes<S: Store>() -> Routes<S> {
+    Routes::new()
+        .op(__path_list_crm, list_crm::<S>)
+        .op(__path_get_crm, get_crm::<S>)
+        .op(__path_list, list::<S>)
+        .op(__path_create, create::<S>)
+        .op(__path_get_one, get_one::<S>)
+        .op(__path_update, update::<S>)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
+/// List the CRM users synced into the token's connection.
+#[utoipa::path(
+    get,
+    path = "/integrations/users",
+    tag = "CRM users",
+    params(
+        ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
+        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 100; default 100)"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
+    ),
+    responses((status = 200, description = "A page", body = schema::CursorPage<CrmUserOut>), schema::Reads),
+)]
 async fn list_crm<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -39,6 +54,14 @@ async fn list_crm<S: Store>(
     Ok(Json(json!({"data": data, "cursor": page.next_cursor})))
 }
 
+/// One CRM user.
+#[utoipa::path(
+    get,
+    path = "/integrations/users/{id}",
+    tag = "CRM users",
+    params(("id" = String, Path, description = "The CRM user's id")),
+    responses((status = 200, description = "The CRM user", body = schema::Data<CrmUserOut>), schema::Reads),
+)]
 async fn get_crm<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -115,6 +138,21 @@ fn update_body(r: &mut Reader, o: &Obj) -> Option<UserPatch> {
     })
 }
 
+/// List the organization's workspace users.
+#[utoipa::path(
+    get,
+    path = "/core/users",
+    tag = "Users",
+    params(
+        ("disabled" = Option<bool>, Query, description = "Only disabled (`true`) or enabled (`false`) users"),
+        ("excludeSiroUsers" = Option<bool>, Query, description = "Accepted; Liaison has no vendor users to hide"),
+        ("externalId" = Option<String>, Query, description = "Only the user mapped to this CRM user's external id"),
+        ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
+        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 100; default 100)"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
+    ),
+    responses((status = 200, description = "A page", body = schema::CursorPage<UserOut>), schema::Reads),
+)]
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -138,6 +176,14 @@ async fn list<S: Store>(
     Ok(Json(json!({"data": data, "cursor": page.next_cursor})))
 }
 
+/// Create a workspace user.
+#[utoipa::path(
+    post,
+    path = "/core/users",
+    tag = "Users",
+    request_body = schema::UserCreate,
+    responses((status = 200, description = "The user as stored", body = UserOut), schema::Writes),
+)]
 async fn create<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -147,6 +193,14 @@ async fn create<S: Store>(
     Ok(Json(st.engine.create_user(&caller, input).await?.into()))
 }
 
+/// One workspace user.
+#[utoipa::path(
+    get,
+    path = "/core/users/{id}",
+    tag = "Users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The user", body = UserOut), schema::Reads),
+)]
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
@@ -157,6 +211,15 @@ async fn get_one<S: Store>(
     ))
 }
 
+/// Change a workspace user.
+#[utoipa::path(
+    put,
+    path = "/core/users/{id}",
+    tag = "Users",
+    params(("id" = String, Path, description = "The user's id")),
+    request_body = schema::UserUpdate,
+    responses((status = 200, description = "The user as stored", body = UserOut), schema::Writes),
+)]
 async fn update<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,

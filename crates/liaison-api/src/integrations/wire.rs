@@ -6,6 +6,7 @@ use liaison_domain::model::*;
 use liaison_domain::time::{Instant, format_instant};
 use liaison_engine::{EngagementView, OpportunityView, ParticipantView};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 fn t(i: &Instant) -> String {
     format_instant(i)
@@ -27,23 +28,30 @@ pub(super) fn shift_point(x: f64, places: i32) -> f64 {
         .unwrap_or(x * 10f64.powi(places))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountOut {
     pub id: String,
     pub external_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub latitude: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub longitude: Option<f64>,
+    #[schema(value_type = Vec<super::schema::Address>)]
     pub addresses: Vec<liaison_domain::values::Address>,
     pub phone_numbers: Vec<String>,
     pub email_addresses: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub last_activity_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -66,7 +74,7 @@ impl From<Record<Account>> for AccountOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EngagementUserOut {
     pub id: String,
@@ -74,11 +82,15 @@ pub struct EngagementUserOut {
     /// The CRM user (see `GET /v1/integrations/users/{id}`).
     pub user_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub share_of_sale: Option<f64>,
     pub organization_id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     pub integration_connection_id: String,
 }
@@ -100,7 +112,7 @@ impl From<ParticipantView> for EngagementUserOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpportunityUserOut {
     pub id: String,
@@ -108,12 +120,16 @@ pub struct OpportunityUserOut {
     /// The CRM user (see `GET /v1/integrations/users/{id}`).
     pub user_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// The rep's share of the sale in percent (`shareOfSale` 0.5 is 50).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub amount_percentage: Option<f64>,
     pub organization_id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     pub integration_connection_id: String,
 }
@@ -135,7 +151,7 @@ impl From<ParticipantView> for OpportunityUserOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EngagementOut {
     pub id: String,
@@ -143,39 +159,57 @@ pub struct EngagementOut {
     /// The engagement type's name; empty when the CRM never sent a type.
     pub engagement_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::ActivityTypeName>, nullable = false)]
     pub activity_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub engagement_type_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     pub organization_id: String,
     pub integration_connection_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::DirectionName>, nullable = false)]
     pub direction: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub subject: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub content: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub start_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub start_time_localized: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub end_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub remote_created_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub remote_updated_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub recording_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub opportunity_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contact_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub lead_id: Option<String>,
+    #[schema(required)]
     pub account: Option<AccountOut>,
     pub engagement_users: Vec<EngagementUserOut>,
 }
@@ -217,36 +251,49 @@ impl From<EngagementView> for EngagementOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpportunityOut {
     pub id: String,
     pub external_id: String,
+    #[schema(required)]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub amount: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub closed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::DispositionName>, nullable = false)]
     pub disposition: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub remote_created_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub last_activity_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub recording_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contact_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub lead_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub contact_ids: Vec<String>,
     pub organization_id: String,
     pub integration_connection_id: String,
+    #[schema(required)]
     pub account: Option<AccountOut>,
     pub opportunity_users: Vec<OpportunityUserOut>,
 }
@@ -280,18 +327,23 @@ impl From<OpportunityView> for OpportunityOut {
 }
 
 /// A CRM user as synced. The contract leaves its shape open; these are its fields.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CrmUserOut {
     pub id: String,
     pub external_id: String,
+    #[schema(required)]
     pub email: Option<String>,
+    #[schema(required)]
     pub name: Option<String>,
     /// The workspace user this CRM user is linked to.
+    #[schema(required)]
     pub user_id: Option<String>,
     pub organization_id: String,
     pub integration_connection_id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -312,22 +364,30 @@ impl From<CrmUser> for CrmUserOut {
 }
 
 /// A workspace user, every contract field present (nullable ones as `null`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserOut {
     pub id: String,
+    #[schema(required)]
     pub email: Option<String>,
     pub organization_id: String,
+    #[schema(required)]
     pub phone_number: Option<String>,
+    #[schema(required)]
     pub first_name: Option<String>,
+    #[schema(required)]
     pub last_name: Option<String>,
+    #[schema(required)]
     pub member_team_id: Option<String>,
     pub coach_team_ids: Vec<String>,
+    #[schema(required)]
     pub external_id: Option<String>,
+    #[schema(format = DateTime, required)]
     pub created_at: Option<String>,
     pub disabled: bool,
     pub billable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, nullable = false)]
     pub contact_settings: Option<serde_json::Value>,
 }
 
@@ -349,4 +409,26 @@ impl From<WorkspaceUser> for UserOut {
             contact_settings: u.contact_settings,
         }
     }
+}
+
+/// The token behind a request.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerIdentity {
+    pub token_id: String,
+    pub token_name: String,
+    pub organization_id: String,
+    pub integration_connection_id: String,
+    pub scopes: Vec<String>,
+    /// Liaison has no organization groups: always `null`.
+    #[schema(required)]
+    pub authorized_org_group_id: Option<String>,
+    /// Always `null`.
+    #[schema(required)]
+    pub parent_org_group_token_id: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Liaison records no creating user: always `null`.
+    #[schema(required)]
+    pub created_by: Option<String>,
 }

@@ -1,0 +1,662 @@
+//! The integrations face's request bodies and envelopes as the OpenAPI document describes them.
+//! The face reads bodies field by field (`inputs`), so these types are descriptions only: each
+//! mirrors what its reader accepts, with the limits `rules` sets. They are never built.
+#![allow(dead_code)]
+
+use liaison_domain::rules::{MAX_EXTERNAL_ID, MAX_LONG_TEXT, MAX_TEXT};
+use liaison_domain::values::{ActivityType, Direction, Disposition};
+use std::collections::BTreeMap;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type,
+};
+use utoipa::openapi::{Ref, RefOr, schema::ArrayBuilder};
+use utoipa::{IntoResponses, PartialSchema, ToSchema};
+
+/// A string schema limited to the values `all` spells.
+fn spelled(all: &[&str], description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .enum_values(Some(all.iter().copied()))
+        .description(Some(description))
+        .into()
+}
+
+macro_rules! spelled_enum {
+    ($name:ident, $all:expr, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $name;
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                spelled($all, $doc)
+            }
+        }
+        impl ToSchema for $name {}
+    };
+}
+
+spelled_enum!(
+    DirectionName,
+    Direction::ALL,
+    "Which way the engagement went."
+);
+spelled_enum!(
+    ActivityTypeName,
+    ActivityType::ALL,
+    "The kind of activity. MEETING, EVENT and APPOINTMENT are appointments."
+);
+spelled_enum!(
+    DispositionName,
+    Disposition::ALL,
+    "Where the opportunity stands."
+);
+
+/// `{error}`: what was wrong with the request.
+#[derive(ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// A key (a string) or an array index (a whole number).
+pub struct PathStep;
+
+impl PartialSchema for PathStep {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Integer]))
+            .description(Some("A key, or an array index"))
+            .into()
+    }
+}
+
+impl ToSchema for PathStep {}
+
+/// One bad field of a refused body.
+#[derive(ToSchema)]
+pub struct ZodIssue {
+    /// `invalid_type`, `invalid_enum_value`, `invalid_string`, `invalid_date`, `too_small`,
+    /// `too_big` or `custom`.
+    pub code: String,
+    /// Where the field is: keys and array indexes from the body's root.
+    #[schema(inline, value_type = Vec<PathStep>)]
+    pub path: Vec<serde_json::Value>,
+    pub message: String,
+    #[schema(nullable = false)]
+    pub expected: Option<String>,
+    #[schema(nullable = false)]
+    pub received: Option<String>,
+    #[schema(nullable = false)]
+    pub options: Option<Vec<String>>,
+    #[schema(nullable = false)]
+    pub minimum: Option<f64>,
+    #[schema(nullable = false)]
+    pub maximum: Option<f64>,
+}
+
+/// A body refused as a whole: every bad field, with its path.
+#[derive(ToSchema)]
+pub struct ZodError {
+    /// Always `ZodError`.
+    pub name: String,
+    #[schema(inline)]
+    pub issues: Vec<ZodIssue>,
+}
+
+/// `{data}`: one answer in the contract's envelope.
+#[derive(ToSchema)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+/// A page of a list in the contract's envelope.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ListPage<T> {
+    pub data: Vec<T>,
+    pub page_size: u32,
+    pub limit: u32,
+    /// Never counted: always `null`.
+    #[schema(required, value_type = Option<u32>)]
+    pub total: Option<u32>,
+    pub has_next_page: bool,
+    /// The `cursor` of the next page; `null` on the last.
+    #[schema(required)]
+    pub cursor: Option<String>,
+}
+
+/// A page of users: `cursor` names the next page, `null` on the last.
+#[derive(ToSchema)]
+pub struct CursorPage<T> {
+    pub data: Vec<T>,
+    #[schema(required)]
+    pub cursor: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct Success {
+    pub success: bool,
+}
+
+#[derive(ToSchema)]
+pub struct Address {
+    #[schema(max_length = 4096)]
+    pub country: String,
+    #[schema(max_length = 4096)]
+    pub street: String,
+    #[schema(max_length = 4096)]
+    pub city: String,
+    #[schema(max_length = 4096)]
+    pub state: String,
+    #[schema(max_length = 4096)]
+    pub zip: String,
+}
+
+/// A record's owner in the CRM.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct OwnerIn {
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+}
+
+/// An account as a sync sends it. Liaison requires its `externalId`: without one an account
+/// can be neither matched nor found again.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct AccountIn {
+    /// The account's id in the CRM.
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub addresses: Option<Vec<Address>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub phone_numbers: Option<Vec<String>>,
+    pub email_addresses: Option<Vec<String>>,
+    #[schema(format = DateTime)]
+    pub last_activity_at: Option<String>,
+    /// When the CRM deleted it.
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
+    pub owner: Option<OwnerIn>,
+    /// The surviving account, if this one was merged into another.
+    #[schema(max_length = 512)]
+    pub merged_to_external_id: Option<String>,
+    /// The accounts merged into this one.
+    pub merged_from_external_ids: Option<Vec<String>>,
+}
+
+/// An account's own fields, each optional: the body of an account update.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct AccountUpdate {
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub addresses: Option<Vec<Address>>,
+    pub phone_numbers: Option<Vec<String>>,
+    pub email_addresses: Option<Vec<String>>,
+    #[schema(format = DateTime)]
+    pub last_activity_at: Option<String>,
+}
+
+/// An account to create: `externalId` with coordinates or addresses (or both).
+pub struct AccountCreate;
+
+impl PartialSchema for AccountCreate {
+    fn schema() -> RefOr<Schema> {
+        let needs = |fields: &[&str]| {
+            let mut o = ObjectBuilder::new();
+            for f in fields {
+                o = o.required(*f);
+            }
+            o.build()
+        };
+        AllOfBuilder::new()
+            .item(AccountIn::schema())
+            .item(
+                AnyOfBuilder::new()
+                    .item(needs(&["latitude", "longitude"]))
+                    .item(needs(&["addresses"])),
+            )
+            .description(Some(
+                "An account to create: `externalId`, and either `latitude` and `longitude` or \
+                 `addresses`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for AccountCreate {}
+
+/// A contact as a sync sends it, with the account it belongs to.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ContactIn {
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub addresses: Option<Vec<Address>>,
+    pub phone_numbers: Option<Vec<String>>,
+    pub email_addresses: Option<Vec<String>>,
+    #[schema(format = DateTime)]
+    pub last_activity_at: Option<String>,
+    pub account: Option<AccountIn>,
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
+    pub owner: Option<OwnerIn>,
+    #[schema(max_length = 512)]
+    pub merged_to_external_id: Option<String>,
+    pub merged_from_external_ids: Option<Vec<String>>,
+}
+
+/// A lead as a sync sends it.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct LeadIn {
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+    #[schema(max_length = 4096)]
+    pub first_name: Option<String>,
+    #[schema(max_length = 4096)]
+    pub last_name: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub addresses: Option<Vec<Address>>,
+    pub phone_numbers: Option<Vec<String>>,
+    pub email_addresses: Option<Vec<String>>,
+    #[schema(format = DateTime)]
+    pub last_activity_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
+    pub owner: Option<OwnerIn>,
+    #[schema(max_length = 512)]
+    pub merged_to_external_id: Option<String>,
+    pub merged_from_external_ids: Option<Vec<String>>,
+}
+
+/// A rep on a synced record, matched to a CRM user by `externalId`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct RepIn {
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+    #[schema(max_length = 4096)]
+    pub email: Option<String>,
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    /// The rep's share of the sale, from 0 to 1.
+    #[schema(minimum = 0, maximum = 1)]
+    pub share_of_sale: Option<f64>,
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
+}
+
+/// An engagement's type, found by `externalId` or by `name` and created when new.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct EngagementTypeIn {
+    #[schema(max_length = 512)]
+    pub external_id: Option<String>,
+    #[schema(min_length = 1, max_length = 4096)]
+    pub name: String,
+    #[schema(value_type = ActivityTypeName)]
+    pub activity_type: String,
+}
+
+/// An opportunity inside an engagement's sync.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct NestedOpportunityIn {
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    #[schema(minimum = 0)]
+    pub amount: Option<f64>,
+    #[schema(format = DateTime)]
+    pub closed_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub remote_created_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub last_activity_at: Option<String>,
+    #[schema(value_type = Option<DispositionName>)]
+    pub disposition: Option<String>,
+    /// Give the opportunity the engagement's account, contact and lead.
+    #[schema(nullable = false)]
+    pub copy_engagement_relationships: Option<bool>,
+}
+
+/// One engagement of a sync.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct EngagementIn {
+    /// The engagement's id in the CRM.
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+    #[schema(value_type = Option<DirectionName>)]
+    pub direction: Option<String>,
+    #[schema(max_length = 1048576)]
+    pub content: Option<String>,
+    #[schema(max_length = 4096)]
+    pub subject: Option<String>,
+    #[schema(format = DateTime)]
+    pub start_time: Option<String>,
+    /// The start as the CRM shows it locally, without a time zone.
+    #[schema(max_length = 4096)]
+    pub start_time_localized: Option<String>,
+    /// Not before `startTime`.
+    #[schema(format = DateTime)]
+    pub end_time: Option<String>,
+    #[schema(format = DateTime)]
+    pub remote_created_at: Option<String>,
+    /// A sync older than the stored one is ignored.
+    #[schema(format = DateTime)]
+    pub remote_updated_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
+    /// An engagement type's Liaison id; wins over `engagementType`.
+    pub engagement_type_id: Option<String>,
+    pub engagement_type: Option<EngagementTypeIn>,
+    pub account: Option<AccountIn>,
+    pub contact: Option<ContactIn>,
+    pub lead: Option<LeadIn>,
+    pub opportunity: Option<NestedOpportunityIn>,
+    pub engagement_users: Option<Vec<RepIn>>,
+}
+
+/// A contact of an opportunity.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct OpportunityContactIn {
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub addresses: Option<Vec<Address>>,
+    pub phone_numbers: Option<Vec<String>>,
+    pub email_addresses: Option<Vec<String>>,
+    #[schema(format = DateTime)]
+    pub last_activity_at: Option<String>,
+    pub account: Option<AccountIn>,
+    #[schema(nullable = false)]
+    pub is_primary: Option<bool>,
+}
+
+/// One opportunity of a sync.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct OpportunityIn {
+    #[schema(min_length = 1, max_length = 512)]
+    pub external_id: String,
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    #[schema(minimum = 0)]
+    pub amount: Option<f64>,
+    #[schema(format = DateTime)]
+    pub closed_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub remote_created_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub last_activity_at: Option<String>,
+    #[schema(value_type = Option<DispositionName>)]
+    pub disposition: Option<String>,
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
+    /// An account's Liaison id; wins over `account`.
+    pub account_id: Option<String>,
+    pub account: Option<AccountIn>,
+    pub contact: Option<ContactIn>,
+    pub opportunity_contacts: Option<Vec<OpportunityContactIn>>,
+    pub opportunity_users: Option<Vec<RepIn>>,
+}
+
+/// The engagements still in the CRM between two times: every other one synced in that window
+/// is soft-deleted.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct SoftDeleteRemovedIn {
+    pub valid_external_ids: Vec<String>,
+    #[schema(format = DateTime)]
+    pub from_time: String,
+    /// Not before `fromTime`.
+    #[schema(format = DateTime)]
+    pub to_time: String,
+}
+
+/// An engagement user to create or change.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct EngagementUserIn {
+    /// Required to create.
+    #[schema(nullable = false)]
+    pub engagement_id: Option<String>,
+    /// The CRM user; required to create.
+    #[schema(nullable = false)]
+    pub user_id: Option<String>,
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    #[schema(minimum = 0, maximum = 1)]
+    pub share_of_sale: Option<f64>,
+}
+
+/// An opportunity user to create or change.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct OpportunityUserIn {
+    /// Required to create.
+    #[schema(nullable = false)]
+    pub opportunity_id: Option<String>,
+    /// The CRM user; required to create.
+    #[schema(nullable = false)]
+    pub user_id: Option<String>,
+    #[schema(max_length = 4096)]
+    pub name: Option<String>,
+    /// The rep's share in percent, from 0 to 100.
+    #[schema(minimum = 0, maximum = 100)]
+    pub amount_percentage: Option<f64>,
+}
+
+/// A workspace user to create.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct UserCreate {
+    #[schema(min_length = 1, max_length = 4096)]
+    pub email: String,
+    /// The caller's own organization.
+    #[schema(min_length = 1, max_length = 4096)]
+    pub organization_id: String,
+    /// Accepted and ignored: Liaison keeps no passwords.
+    #[schema(deprecated, max_length = 4096)]
+    pub password: Option<String>,
+    #[schema(max_length = 4096)]
+    pub phone_number: Option<String>,
+    #[schema(max_length = 4096)]
+    pub first_name: Option<String>,
+    #[schema(max_length = 4096)]
+    pub last_name: Option<String>,
+    #[schema(max_length = 4096)]
+    pub member_team_id: Option<String>,
+    /// The CRM user's external id this user records as.
+    #[schema(max_length = 512)]
+    pub external_id: Option<String>,
+    pub coach_team_ids: Option<Vec<String>>,
+    pub is_admin: Option<bool>,
+    pub billable: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub contact_settings: Option<serde_json::Value>,
+}
+
+/// A workspace user's fields to change, each optional.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct UserUpdate {
+    #[schema(max_length = 4096)]
+    pub email: Option<String>,
+    #[schema(max_length = 4096)]
+    pub phone_number: Option<String>,
+    #[schema(max_length = 4096)]
+    pub first_name: Option<String>,
+    #[schema(max_length = 4096)]
+    pub last_name: Option<String>,
+    #[schema(max_length = 4096)]
+    pub member_team_id: Option<String>,
+    #[schema(max_length = 512)]
+    pub external_id: Option<String>,
+    pub disabled: Option<bool>,
+    pub billable: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub contact_settings: Option<serde_json::Value>,
+    /// Must be the caller's own organization.
+    #[schema(max_length = 4096)]
+    pub organization_id: Option<String>,
+}
+
+/// A batch: at most 1,000 items, valid as a whole.
+fn batch_of<T: ToSchema>() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(RefOr::Ref(
+            utoipa::openapi::Ref::from_schema_name(T::name()),
+        ))
+        .max_items(Some(crate::BATCH_ITEM_LIMIT))
+        .description(Some(
+            "At most 1,000 items. One bad item refuses the whole batch, and nothing of it is \
+             written.",
+        ))
+        .into()
+}
+
+macro_rules! batch {
+    ($name:ident, $item:ty) => {
+        pub struct $name;
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                batch_of::<$item>()
+            }
+        }
+        impl ToSchema for $name {
+            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                schemas.push((<$item>::name().into(), <$item>::schema()));
+                <$item>::schemas(schemas);
+            }
+        }
+    };
+}
+
+batch!(EngagementBatch, EngagementIn);
+batch!(OpportunityBatch, OpportunityIn);
+
+const _: () = {
+    assert!(MAX_EXTERNAL_ID == 512);
+    assert!(MAX_TEXT == 4096);
+    assert!(MAX_LONG_TEXT == 1048576);
+};
+
+spelled_enum!(
+    IdType,
+    &["internal", "external"],
+    "Which id the path holds: Liaison's (`internal`, the default) or the CRM's (`external`)."
+);
+
+/// A refusal in the face's envelope, its body a reference to `schema`.
+fn refusal(description: &str, schema: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(schema)))
+                .build(),
+        )
+        .into()
+}
+
+const BAD_REQUEST: (&str, &str) = (
+    "400",
+    "A query parameter, path or cursor that cannot be read.",
+);
+const UNAUTHORIZED: (&str, &str) = ("401", "No token, or one that is unknown or revoked.");
+const FORBIDDEN: (&str, &str) = ("403", "The token lacks the scope the operation needs.");
+const INTERNAL: (&str, &str) = (
+    "500",
+    "A fault of the server: the request id in its logs tells what.",
+);
+
+fn refusals(list: &[(&str, &str)], invalid: bool) -> BTreeMap<String, RefOr<Response>> {
+    let mut out: BTreeMap<String, RefOr<Response>> = list
+        .iter()
+        .map(|(status, description)| (status.to_string(), refusal(description, "ErrorBody")))
+        .collect();
+    if invalid {
+        out.insert(
+            "422".into(),
+            refusal(
+                "The body is refused: every bad field, with its path.",
+                "ZodError",
+            ),
+        );
+    }
+    out
+}
+
+/// What a read can answer besides its data.
+pub struct Reads;
+
+impl IntoResponses for Reads {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refusals(
+            &[
+                BAD_REQUEST,
+                UNAUTHORIZED,
+                FORBIDDEN,
+                ("404", "Nothing of that id in the token's connection."),
+                INTERNAL,
+            ],
+            false,
+        )
+    }
+}
+
+/// What a write can answer besides its data.
+pub struct Writes;
+
+impl IntoResponses for Writes {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refusals(
+            &[
+                BAD_REQUEST,
+                UNAUTHORIZED,
+                FORBIDDEN,
+                (
+                    "404",
+                    "Something the path or body names is not in the token's connection.",
+                ),
+                (
+                    "409",
+                    "A concurrent write won, or the write conflicts with what is stored.",
+                ),
+                ("413", "The body is larger than the operation takes."),
+                ("415", "The body is not JSON."),
+                INTERNAL,
+            ],
+            true,
+        )
+    }
+}
+
+/// The schemas every refusal names.
+pub(super) fn envelopes() -> [(String, RefOr<Schema>); 2] {
+    [
+        (ErrorBody::name().into(), ErrorBody::schema()),
+        (ZodError::name().into(), ZodError::schema()),
+    ]
+}
