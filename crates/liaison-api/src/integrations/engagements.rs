@@ -4,7 +4,7 @@
 use super::IdPath;
 use super::inputs::{self, parse, parse_batch};
 use super::schema;
-use super::wire::EngagementOut;
+use super::wire::{Data, EngagementOut, ListPage, Success};
 use super::{ApiError, ApiResult, Authed, Body, DEFAULT_PAGE, Params, list_envelope};
 use crate::AppState;
 use crate::decode::Reader;
@@ -16,7 +16,7 @@ use liaison_domain::{Error, Issue, RecordId, UserId};
 use liaison_engine::{Listing, RecordRef};
 use liaison_store::Store;
 use liaison_store::{Field, Filter, Value as FieldValue};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 
 pub(super) fn routes<S: Store>() -> Routes<S> {
@@ -41,19 +41,21 @@ pub(super) fn routes<S: Store>() -> Routes<S> {
     path = "/integrations/sync/engagements",
     tag = "Engagements",
     request_body = schema::EngagementIn,
-    responses((status = 200, description = "The engagement as stored", body = schema::Data<EngagementOut>), schema::Writes),
+    responses((status = 200, description = "The engagement as stored", body = Data<EngagementOut>), schema::Writes),
 )]
 async fn sync_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Body(body): Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<EngagementOut>>> {
     let input = parse(&body, vec![], inputs::engagement).map_err(Error::from)?;
     let view = st
         .engine
         .sync_engagement(&caller, input, super::VIEW)
         .await?;
-    Ok(Json(json!({"data": EngagementOut::from(view)})))
+    Ok(Json(Data {
+        data: EngagementOut::from(view),
+    }))
 }
 
 /// Checks a batch's item count before any item is read.
@@ -73,13 +75,13 @@ pub(super) fn check_batch(body: &Value) -> Result<(), Error> {
     path = "/integrations/sync/batch/engagements",
     tag = "Engagements",
     request_body = schema::EngagementBatch,
-    responses((status = 200, description = "Every engagement of the batch as stored, in request order", body = schema::Data<Vec<EngagementOut>>), schema::Writes),
+    responses((status = 200, description = "Every engagement of the batch as stored, in request order", body = Data<Vec<EngagementOut>>), schema::Writes),
 )]
 async fn sync_batch<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Body(body): Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Vec<EngagementOut>>>> {
     check_batch(&body)?;
     let items = parse_batch(&body, inputs::engagement)?;
     let views = st
@@ -90,9 +92,10 @@ async fn sync_batch<S: Store>(
 }
 
 /// `{data: [...]}`: every record of the batch, in request order.
-pub(super) fn batch_envelope<V, O: serde::Serialize + From<V>>(views: Vec<V>) -> Value {
-    let data: Vec<O> = views.into_iter().map(O::from).collect();
-    json!({"data": data})
+pub(super) fn batch_envelope<V, O: From<V>>(views: Vec<V>) -> Data<Vec<O>> {
+    Data {
+        data: views.into_iter().map(O::from).collect(),
+    }
 }
 
 /// Soft-delete every engagement synced between `fromTime` and `toTime` whose external id is
@@ -102,13 +105,13 @@ pub(super) fn batch_envelope<V, O: serde::Serialize + From<V>>(views: Vec<V>) ->
     path = "/integrations/sync/engagements/soft-delete-removed",
     tag = "Engagements",
     request_body = schema::SoftDeleteRemovedIn,
-    responses((status = 200, description = "Done", body = schema::Data<schema::Success>), schema::Writes),
+    responses((status = 200, description = "Done", body = Data<Success>), schema::Writes),
 )]
 async fn soft_delete_removed<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Body(body): Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Success>>> {
     let (valid, from, to) = parse(&body, vec![], |r: &mut Reader, o| {
         let valid = match r.external_id_list(o, "validExternalIds") {
             liaison_domain::Patch::Value(items) => Some(items),
@@ -144,7 +147,9 @@ async fn soft_delete_removed<S: Store>(
     st.engine
         .soft_delete_removed(&caller, valid, from, to)
         .await?;
-    Ok(Json(json!({"data": {"success": true}})))
+    Ok(Json(Data {
+        data: Success { success: true },
+    }))
 }
 
 pub(super) fn page_size(params: &HashMap<String, String>) -> Result<u32, Error> {
@@ -185,13 +190,13 @@ pub(super) fn listing(params: &HashMap<String, String>, limit: u32) -> Result<Li
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
         ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
     ),
-    responses((status = 200, description = "A page", body = schema::ListPage<EngagementOut>), schema::Reads),
+    responses((status = 200, description = "A page", body = ListPage<EngagementOut>), schema::Reads),
 )]
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Params(params): Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPage<EngagementOut>>> {
     let limit = page_size(&params)?;
     let page = st
         .engine

@@ -27,6 +27,7 @@ use liaison_store::Store;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use utoipa::openapi::OpenApi;
+use wire::ListPage;
 
 /// Every route of the face, relative to its base (`/v1`), with the face's own answers for a
 /// path it does not serve, a method a path does not take, and a handler that panicked; and
@@ -254,19 +255,15 @@ async fn method_not_allowed() -> Response {
 pub(crate) const DEFAULT_PAGE: u32 = 100;
 
 /// A list response in the contract's envelope.
-pub(crate) fn list_envelope<T: serde::Serialize>(
-    data: Vec<T>,
-    cursor: Option<String>,
-    limit: u32,
-) -> Value {
-    json!({
-        "data": data,
-        "pageSize": limit,
-        "limit": limit,
-        "total": null,
-        "hasNextPage": cursor.is_some(),
-        "cursor": cursor,
-    })
+pub(crate) fn list_envelope<T>(data: Vec<T>, cursor: Option<String>, limit: u32) -> ListPage<T> {
+    ListPage {
+        data,
+        page_size: limit,
+        limit,
+        total: None,
+        has_next_page: cursor.is_some(),
+        cursor,
+    }
 }
 
 /// A bare-array list: the contract has no envelope for it, so the next page's cursor travels

@@ -4,7 +4,7 @@ use super::IdPath;
 use super::engagements::{batch_envelope, check_batch, listing, page_size, record_ref};
 use super::inputs::{self, parse, parse_batch};
 use super::schema;
-use super::wire::OpportunityOut;
+use super::wire::{Data, ListPage, OpportunityOut};
 use super::{ApiResult, Authed, Body, Params, list_envelope};
 use crate::AppState;
 use crate::docs::Routes;
@@ -13,7 +13,6 @@ use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use liaison_domain::Error;
 use liaison_store::Store;
-use serde_json::{Value, json};
 
 pub(super) fn routes<S: Store>() -> Routes<S> {
     let batch = Routes::new()
@@ -35,20 +34,22 @@ pub(super) fn routes<S: Store>() -> Routes<S> {
     path = "/integrations/sync/opportunities",
     tag = "Opportunities",
     request_body = schema::OpportunityIn,
-    responses((status = 200, description = "The opportunity as stored", body = schema::Data<OpportunityOut>), schema::Writes),
+    responses((status = 200, description = "The opportunity as stored", body = Data<OpportunityOut>), schema::Writes),
 )]
 async fn sync_one<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Body(body): Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<OpportunityOut>>> {
     let input =
         parse(&body, vec![], |r, o| inputs::opportunity(r, o, false)).map_err(Error::from)?;
     let view = st
         .engine
         .sync_opportunity(&caller, input, super::VIEW)
         .await?;
-    Ok(Json(json!({"data": OpportunityOut::from(view)})))
+    Ok(Json(Data {
+        data: OpportunityOut::from(view),
+    }))
 }
 
 /// Sync up to 1,000 opportunities at once, all or nothing.
@@ -57,13 +58,13 @@ async fn sync_one<S: Store>(
     path = "/integrations/sync/batch/opportunities",
     tag = "Opportunities",
     request_body = schema::OpportunityBatch,
-    responses((status = 200, description = "Every opportunity of the batch as stored, in request order", body = schema::Data<Vec<OpportunityOut>>), schema::Writes),
+    responses((status = 200, description = "Every opportunity of the batch as stored, in request order", body = Data<Vec<OpportunityOut>>), schema::Writes),
 )]
 async fn sync_batch<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Body(body): Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Vec<OpportunityOut>>>> {
     check_batch(&body)?;
     let items = parse_batch(&body, |r, o| inputs::opportunity(r, o, false))?;
     let views = st
@@ -85,13 +86,13 @@ async fn sync_batch<S: Store>(
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
         ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
     ),
-    responses((status = 200, description = "A page", body = schema::ListPage<OpportunityOut>), schema::Reads),
+    responses((status = 200, description = "A page", body = ListPage<OpportunityOut>), schema::Reads),
 )]
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Params(params): Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPage<OpportunityOut>>> {
     let limit = page_size(&params)?;
     let page = st
         .engine

@@ -4,7 +4,7 @@
 use super::IdPath;
 use super::engagements::page_size;
 use super::schema;
-use super::wire::{CrmUserOut, UserOut};
+use super::wire::{CrmUserOut, CursorPage, Data, UserOut};
 use super::{ApiResult, Authed, Body, Params};
 use crate::AppState;
 use crate::decode::{Obj, Reader};
@@ -15,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use liaison_domain::model::{UserIn, UserPatch};
 use liaison_domain::{CrmUserId, Error, Issue, Patch, UserId};
 use liaison_store::Store;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub(super) fn routes<S: Store>() -> Routes<S> {
     Routes::new()
@@ -38,20 +38,23 @@ pub(super) fn routes<S: Store>() -> Routes<S> {
         ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 100; default 100)"),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
     ),
-    responses((status = 200, description = "A page", body = schema::CursorPage<CrmUserOut>), schema::Reads),
+    responses((status = 200, description = "A page", body = CursorPage<CrmUserOut>), schema::Reads),
 )]
 async fn list_crm<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Params(params): Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CursorPage<CrmUserOut>>> {
     let limit = page_size(&params)?;
     let page = st
         .engine
         .list_crm_users(&caller, params.get("cursor").map(String::as_str), limit)
         .await?;
     let data: Vec<CrmUserOut> = page.items.into_iter().map(Into::into).collect();
-    Ok(Json(json!({"data": data, "cursor": page.next_cursor})))
+    Ok(Json(CursorPage {
+        data,
+        cursor: page.next_cursor,
+    }))
 }
 
 /// One CRM user.
@@ -60,18 +63,20 @@ async fn list_crm<S: Store>(
     path = "/integrations/users/{id}",
     tag = "CRM users",
     params(("id" = String, Path, description = "The CRM user's id")),
-    responses((status = 200, description = "The CRM user", body = schema::Data<CrmUserOut>), schema::Reads),
+    responses((status = 200, description = "The CRM user", body = Data<CrmUserOut>), schema::Reads),
 )]
 async fn get_crm<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     IdPath(id): IdPath,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<CrmUserOut>>> {
     let user = st
         .engine
         .get_crm_user(&caller, super::id_of(&id, "User", CrmUserId::parse)?)
         .await?;
-    Ok(Json(json!({"data": CrmUserOut::from(user)})))
+    Ok(Json(Data {
+        data: CrmUserOut::from(user),
+    }))
 }
 
 fn user_id(raw: &str) -> Result<UserId, Error> {
@@ -151,13 +156,13 @@ fn update_body(r: &mut Reader, o: &Obj) -> Option<UserPatch> {
         ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 100; default 100)"),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
     ),
-    responses((status = 200, description = "A page", body = schema::CursorPage<UserOut>), schema::Reads),
+    responses((status = 200, description = "A page", body = CursorPage<UserOut>), schema::Reads),
 )]
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
     Authed(caller): Authed,
     Params(params): Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CursorPage<UserOut>>> {
     let limit = page_size(&params)?;
     // `excludeSiroUsers` hides the vendor's own staff and bots in the contract; Liaison has no
     // such users, so the flag is accepted (and checked) but removes nobody.
@@ -173,7 +178,10 @@ async fn list<S: Store>(
         )
         .await?;
     let data: Vec<UserOut> = page.items.into_iter().map(Into::into).collect();
-    Ok(Json(json!({"data": data, "cursor": page.next_cursor})))
+    Ok(Json(CursorPage {
+        data,
+        cursor: page.next_cursor,
+    }))
 }
 
 /// Create a workspace user.

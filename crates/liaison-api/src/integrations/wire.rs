@@ -432,3 +432,38 @@ pub struct CallerIdentity {
     #[schema(required)]
     pub created_by: Option<String>,
 }
+
+/// `{data}`: one answer in the contract's envelope.
+#[derive(Serialize, ToSchema)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+/// A page of a list in the contract's envelope.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPage<T> {
+    pub data: Vec<T>,
+    pub page_size: u32,
+    pub limit: u32,
+    /// Never counted: always `null`.
+    #[schema(required, value_type = Option<u32>)]
+    pub total: Option<u32>,
+    pub has_next_page: bool,
+    /// The `cursor` of the next page; `null` on the last.
+    #[schema(required)]
+    pub cursor: Option<String>,
+}
+
+/// A page of users: `cursor` names the next page, `null` on the last.
+#[derive(Serialize, ToSchema)]
+pub struct CursorPage<T> {
+    pub data: Vec<T>,
+    #[schema(required)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Success {
+    pub success: bool,
+}
