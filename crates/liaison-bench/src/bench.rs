@@ -461,8 +461,12 @@ impl Session {
             1.0
         };
 
-        let (http_floor, storage_floor) = if rate.is_some() {
-            (FloorFigure::Skipped, FloorFigure::Skipped)
+        let (http_floor, storage_floor, response_floor) = if rate.is_some() {
+            (
+                FloorFigure::Skipped,
+                FloorFigure::Skipped,
+                FloorFigure::Skipped,
+            )
         } else {
             let http = self
                 .http_floor(scenario, &source, response_bytes, concurrency)
@@ -478,7 +482,17 @@ impl Session {
                     |e| FloorFigure::Failed(format!("{e:#}")),
                     |m| floor_figure(&m, per_request),
                 );
-            (http, storage)
+            let response = match scenario.reads_one_shape() {
+                true => self
+                    .response_floor(scenario, fixture, &source, concurrency)
+                    .await
+                    .map_or_else(
+                        |e| FloorFigure::Failed(format!("{e:#}")),
+                        |m| floor_figure(&m, per_request),
+                    ),
+                false => FloorFigure::Skipped,
+            };
+            (http, storage, response)
         };
         Ok(figures(
             &m,
@@ -488,6 +502,7 @@ impl Session {
             response_bytes as u64,
             http_floor,
             storage_floor,
+            response_floor,
             rss_mib,
         ))
     }
@@ -510,6 +525,42 @@ impl Session {
             "127.0.0.1:0".to_owned(),
         ];
         let floor = ServerChild::spawn("HTTP floor", &args, &self.log("http-floor"))?;
+        self.settle().await;
+        let m = drive(
+            s.plan_for(scenario, s.floor_duration, None),
+            http_callers(floor.addr, None, source, concurrency),
+            Some(floor.pid()),
+        )
+        .await;
+        floor.stop().await?;
+        Ok(m)
+    }
+
+    /// The response floor: the same requests answered by a server that reads the same rows
+    /// with the storage floor's statements and encodes the face's JSON with serde_json.
+    async fn response_floor(
+        &mut self,
+        scenario: Scenario,
+        fixture: &Fixture,
+        source: &crate::load::Source,
+        concurrency: usize,
+    ) -> anyhow::Result<Measurement> {
+        let s = &self.settings;
+        let mut args = vec![
+            "serve-response-floor".to_owned(),
+            "--database-url".to_owned(),
+            self.db.url.clone(),
+            "--org".to_owned(),
+            fixture.tenant.org.to_string(),
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ];
+        if scenario == Scenario::ListDeepPage
+            && let Some(deep) = &fixture.deep
+        {
+            args.extend(["--after".to_owned(), deep.after.to_string()]);
+        }
+        let floor = ServerChild::spawn("response floor", &args, &self.log("response-floor"))?;
         self.settle().await;
         let m = drive(
             s.plan_for(scenario, s.floor_duration, None),
@@ -693,6 +744,7 @@ fn figures(
     response_bytes: u64,
     http_floor: FloorFigure,
     storage_floor: FloorFigure,
+    response_floor: FloorFigure,
     rss_mib: Option<f64>,
 ) -> Figures {
     Figures {
@@ -709,6 +761,7 @@ fn figures(
         response_bytes,
         http_floor,
         storage_floor,
+        response_floor,
         rss_mib,
         server_cpu: m.server_cpu,
         client_cpu: m.client_cpu,

@@ -232,6 +232,61 @@ pub fn serve_floor(body_size: usize, listen: &str) -> anyhow::Result<()> {
     })
 }
 
+/// The child side of `serve-response-floor`: the response floor. `GET …/engagements/{id}`
+/// reads that engagement, and `GET …/engagements` the page after `after` (by id), with the
+/// storage floor's statements; each answer is the face's JSON, encoded by serde_json.
+pub fn serve_response_floor(
+    database_url: &str,
+    org: uuid::Uuid,
+    after: Option<uuid::Uuid>,
+    listen: &str,
+) -> anyhow::Result<()> {
+    use crate::floor::{read_one, read_page, response};
+    use axum::extract::{Path as UrlPath, State};
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use std::sync::Arc;
+
+    type Shared = Arc<crate::db::RawDb>;
+    fn json(r: anyhow::Result<Vec<u8>>) -> axum::response::Response {
+        match r {
+            Ok(body) => ([(CONTENT_TYPE, "application/json")], body).into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")).into_response(),
+        }
+    }
+    loopback(listen)?;
+    server_runtime()?.block_on(async move {
+        let raw: Shared = Arc::new(crate::db::RawDb::open(database_url).await?);
+        let app = Router::new()
+            .route(
+                "/v1/integrations/engagements/{id}",
+                get(
+                    move |State(raw): State<Shared>, UrlPath(id): UrlPath<uuid::Uuid>| async move {
+                        json(read_one(&raw, org, id).await.map(|r| response::one(&r)))
+                    },
+                ),
+            )
+            .route(
+                "/v1/integrations/engagements",
+                get(move |State(raw): State<Shared>| async move {
+                    json(
+                        read_page(&raw, org, after)
+                            .await
+                            .map(|r| response::page(&r)),
+                    )
+                }),
+            )
+            .with_state(raw.clone());
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        println!("{READY}{}", listener.local_addr()?);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(parent_gone())
+            .await?;
+        raw.close().await;
+        Ok(())
+    })
+}
+
 /// A JSON document of exactly `size` bytes (at least the 10 of its frame).
 fn fixed_body(size: usize) -> Vec<u8> {
     let frame = br#"{"data":""}"#;

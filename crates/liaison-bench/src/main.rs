@@ -129,6 +129,20 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: String,
     },
+    /// (internal) Runs the response floor server on an existing database; prints its address.
+    #[command(hide = true)]
+    ServeResponseFloor {
+        #[arg(long)]
+        database_url: String,
+        /// The organization read.
+        #[arg(long)]
+        org: uuid::Uuid,
+        /// The id a list page starts after (the first page without it).
+        #[arg(long)]
+        after: Option<uuid::Uuid>,
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+    },
     /// (internal) Runs the HTTP floor server; prints its address.
     #[command(hide = true)]
     ServeFloor {
@@ -286,6 +300,12 @@ fn main() -> anyhow::Result<()> {
             listen,
         } => return child::serve_liaison(database_url, listen),
         Command::ServeFloor { body_size, listen } => return child::serve_floor(*body_size, listen),
+        Command::ServeResponseFloor {
+            database_url,
+            org,
+            after,
+            listen,
+        } => return child::serve_response_floor(database_url, *org, *after, listen),
         Command::Quick { opts, .. }
         | Command::Full { opts, .. }
         | Command::Run { opts, .. }
@@ -398,7 +418,9 @@ fn main() -> anyhow::Result<()> {
                 )
                 .await
             }
-            Command::ServeLiaison { .. } | Command::ServeFloor { .. } => {
+            Command::ServeLiaison { .. }
+            | Command::ServeFloor { .. }
+            | Command::ServeResponseFloor { .. } => {
                 unreachable!("handled before the runtime starts")
             }
         }

@@ -30,6 +30,8 @@ pub struct Figures {
     pub response_bytes: u64,
     pub http_floor: FloorFigure,
     pub storage_floor: FloorFigure,
+    /// Reads only: the same rows by raw SQL, encoded into the same JSON by serde_json.
+    pub response_floor: FloorFigure,
     pub rss_mib: Option<f64>,
     pub server_cpu: Option<f64>,
     pub client_cpu: Option<f64>,
@@ -66,7 +68,11 @@ impl Row {
                         f.first_error.as_deref().unwrap_or("?")
                     ));
                 }
-                for (name, floor) in [("HTTP", &f.http_floor), ("storage", &f.storage_floor)] {
+                for (name, floor) in [
+                    ("HTTP", &f.http_floor),
+                    ("storage", &f.storage_floor),
+                    ("response", &f.response_floor),
+                ] {
                     if let FloorFigure::Failed(e) = floor {
                         return Some(format!("the {name} floor failed: {e}"));
                     }
@@ -141,7 +147,7 @@ pub fn table(rows: &[Row]) -> String {
     let mut out = String::new();
     out.push_str(
         "| scenario | backend | stored | throughput | p50 ms | p90 ms | p99 ms | max ms \
-         | ÷ HTTP floor | ÷ storage floor | server peak RSS | CPU server / client / other | response bytes | conc. |\n",
+         | ÷ HTTP floor | ÷ storage floor | ÷ response floor | server peak RSS | CPU server / client / other | response bytes | conc. |\n",
     );
     out.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
@@ -154,11 +160,11 @@ pub fn table(rows: &[Row]) -> String {
         );
         match &r.outcome {
             Outcome::NotAvailable(why) => {
-                let _ = writeln!(out, "| {why} | | | | | | | | | | |");
+                let _ = writeln!(out, "| {why} | | | | | | | | | | | |");
             }
             Outcome::Failed(e) => {
                 let e = e.replace('|', "/");
-                let _ = writeln!(out, "| FAILED: {e} | | | | | | | | | | |");
+                let _ = writeln!(out, "| FAILED: {e} | | | | | | | | | | | |");
             }
             Outcome::Measured(f) => {
                 let open = f
@@ -167,7 +173,7 @@ pub fn table(rows: &[Row]) -> String {
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "| {} {}{open}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} {}{open}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     thousands(f.rate),
                     f.unit,
                     if f.errors > 0 {
@@ -181,6 +187,7 @@ pub fn table(rows: &[Row]) -> String {
                     ms(f.max),
                     ratio(f.rate, &f.http_floor, f.unit),
                     ratio(f.rate, &f.storage_floor, f.unit),
+                    ratio(f.rate, &f.response_floor, f.unit),
                     f.rss_mib.map_or("–".into(), |m| format!("{m:.0} MiB")),
                     cpu(f),
                     thousands(f.response_bytes as f64),

@@ -92,6 +92,14 @@ impl Scenario {
         }
     }
 
+    /// Whether it reads one shape the response floor answers too: an engagement, or a page.
+    pub fn reads_one_shape(self) -> bool {
+        matches!(
+            self,
+            Scenario::GetById | Scenario::ListFirstPage | Scenario::ListDeepPage
+        )
+    }
+
     pub fn writes(self) -> bool {
         matches!(
             self,

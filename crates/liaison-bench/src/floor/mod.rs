@@ -164,10 +164,70 @@ macro_rules! touch {
 }
 
 mod postgres;
+pub(crate) mod response;
 mod sqlite;
 
-/// What a read needs of an engagement row: id, account, engagement type, size of `data`.
-type Decoded = (Uuid, Option<Uuid>, Option<Uuid>, usize);
+/// A record row, every column decoded (as a backend must).
+pub(crate) struct RecordRow {
+    id: Uuid,
+    org: Uuid,
+    connection: Uuid,
+    external_id: String,
+    account: Option<Uuid>,
+    contact: Option<Uuid>,
+    lead: Option<Uuid>,
+    opportunity: Option<Uuid>,
+    engagement_type: Option<Uuid>,
+    recording_id: Option<String>,
+    remote_updated_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    data: String,
+}
+
+pub(crate) struct TypeRow {
+    id: Uuid,
+    name: String,
+    activity_type: String,
+}
+
+pub(crate) struct ParticipantRow {
+    id: Uuid,
+    org: Uuid,
+    connection: Uuid,
+    parent: Uuid,
+    crm_user: Uuid,
+    name: Option<String>,
+    share: Option<f64>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+pub(crate) struct CrmUserRow {
+    id: Uuid,
+    name: Option<String>,
+}
+
+/// What a read returns: its engagements and the rows around them.
+#[derive(Default)]
+pub(crate) struct Read {
+    engagements: Vec<RecordRow>,
+    accounts: Vec<RecordRow>,
+    types: Vec<TypeRow>,
+    participants: Vec<ParticipantRow>,
+    crm_users: Vec<CrmUserRow>,
+}
+
+impl Read {
+    /// The bytes of the records' `data` it read: what the storage floor reports.
+    fn data_bytes(&self) -> u64 {
+        self.engagements
+            .iter()
+            .chain(&self.accounts)
+            .map(|r| r.data.len() as u64)
+            .sum()
+    }
+}
 
 fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
     let mut v: Vec<Uuid> = ids.collect();
@@ -283,29 +343,13 @@ impl Floor {
     }
 
     async fn get_by_id(&self, id: Uuid) -> anyhow::Result<u64> {
-        Ok(match &self.raw {
-            RawDb::Sqlite(db) => {
-                let c = db.reader().await?;
-                sqlite::get_by_id(&c, self.read_org, id)?
-            }
-            RawDb::Postgres(pool) => {
-                let mut c = pool.acquire().await?;
-                postgres::get_by_id(&mut c, self.read_org, id).await?
-            }
-        })
+        Ok(read_one(&self.raw, self.read_org, id).await?.data_bytes())
     }
 
     async fn list(&self, after: Option<Uuid>) -> anyhow::Result<u64> {
-        Ok(match &self.raw {
-            RawDb::Sqlite(db) => {
-                let c = db.reader().await?;
-                sqlite::list(&c, self.read_org, after)?
-            }
-            RawDb::Postgres(pool) => {
-                let mut c = pool.acquire().await?;
-                postgres::list(&mut c, self.read_org, after).await?
-            }
-        })
+        Ok(read_page(&self.raw, self.read_org, after)
+            .await?
+            .data_bytes())
     }
 
     async fn call(&self, seq: u64, rng: &mut SmallRng) -> anyhow::Result<u64> {
@@ -327,6 +371,34 @@ impl Floor {
             },
         }
     }
+}
+
+/// An engagement by id with the rows around it, by raw SQL.
+pub(crate) async fn read_one(raw: &RawDb, org: Uuid, id: Uuid) -> anyhow::Result<Read> {
+    Ok(match raw {
+        RawDb::Sqlite(db) => {
+            let c = db.reader().await?;
+            sqlite::get_by_id(&c, org, id)?
+        }
+        RawDb::Postgres(pool) => {
+            let mut c = pool.acquire().await?;
+            postgres::get_by_id(&mut c, org, id).await?
+        }
+    })
+}
+
+/// A page of 100 engagements after `after` (by id) with the rows around them, by raw SQL.
+pub(crate) async fn read_page(raw: &RawDb, org: Uuid, after: Option<Uuid>) -> anyhow::Result<Read> {
+    Ok(match raw {
+        RawDb::Sqlite(db) => {
+            let c = db.reader().await?;
+            sqlite::list(&c, org, after)?
+        }
+        RawDb::Postgres(pool) => {
+            let mut c = pool.acquire().await?;
+            postgres::list(&mut c, org, after).await?
+        }
+    })
 }
 
 /// One storage-floor worker.

@@ -239,24 +239,34 @@ pub(super) async fn sync_one(
     Ok(())
 }
 
-fn record(r: &PgRow) -> sqlx::Result<Decoded> {
-    let id: Uuid = r.try_get(0)?;
-    touch!(r.try_get, 1: Uuid, 2: Uuid, 3: String, 4: String);
-    let account: Option<Uuid> = r.try_get(5)?;
-    touch!(r.try_get, 6: Option<Uuid>, 7: Option<Uuid>, 8: Option<Uuid>, 9: Option<Uuid>);
-    let etype: Option<Uuid> = r.try_get(10)?;
-    touch!(
-        r.try_get,
-        11: Option<String>, 12: Ts, 13: Option<Ts>, 14: Option<Ts>, 15: Option<Uuid>, 16: Ts,
-        17: Ts,
-    );
-    let data: String = r.try_get(18)?;
-    Ok((id, account, etype, data.len()))
+fn record(r: &PgRow) -> sqlx::Result<RecordRow> {
+    touch!(r.try_get, 3: String);
+    touch!(r.try_get, 9: Option<Uuid>, 12: Ts, 14: Option<Ts>, 15: Option<Uuid>);
+    Ok(RecordRow {
+        id: r.try_get(0)?,
+        org: r.try_get(1)?,
+        connection: r.try_get(2)?,
+        external_id: r.try_get(4)?,
+        account: r.try_get(5)?,
+        contact: r.try_get(6)?,
+        lead: r.try_get(7)?,
+        opportunity: r.try_get(8)?,
+        engagement_type: r.try_get(10)?,
+        recording_id: r.try_get(11)?,
+        remote_updated_at: r.try_get(13)?,
+        created_at: r.try_get(16)?,
+        updated_at: r.try_get(17)?,
+        data: r.try_get(18)?,
+    })
 }
 
-async fn around(c: &mut PgConnection, org: Uuid, engagements: &[Decoded]) -> sqlx::Result<u64> {
-    let mut bytes = engagements.iter().map(|e| e.3 as u64).sum::<u64>();
-    let accounts = distinct(engagements.iter().filter_map(|e| e.1));
+async fn around(
+    c: &mut PgConnection,
+    org: Uuid,
+    engagements: Vec<RecordRow>,
+) -> sqlx::Result<Read> {
+    let mut read = Read::default();
+    let accounts = distinct(engagements.iter().filter_map(|e| e.account));
     if !accounts.is_empty() {
         let sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = ANY($1) AND org_id = $2");
         for row in sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -265,10 +275,10 @@ async fn around(c: &mut PgConnection, org: Uuid, engagements: &[Decoded]) -> sql
             .fetch_all(&mut *c)
             .await?
         {
-            bytes += record(&row)?.3 as u64;
+            read.accounts.push(record(&row)?);
         }
     }
-    let types = distinct(engagements.iter().filter_map(|e| e.2));
+    let types = distinct(engagements.iter().filter_map(|e| e.engagement_type));
     if !types.is_empty() {
         let sql =
             format!("SELECT {TYPE_COLS} FROM engagement_types WHERE id = ANY($1) AND org_id = $2");
@@ -278,30 +288,39 @@ async fn around(c: &mut PgConnection, org: Uuid, engagements: &[Decoded]) -> sql
             .fetch_all(&mut *c)
             .await?
         {
-            touch!(
-                r.try_get,
-                0: Uuid, 1: Uuid, 2: Uuid, 3: Option<String>, 4: String, 5: String, 6: Ts,
-                7: Ts,
-            );
+            touch!(r.try_get, 1: Uuid, 2: Uuid, 3: Option<String>, 6: Ts, 7: Ts);
+            read.types.push(TypeRow {
+                id: r.try_get(0)?,
+                name: r.try_get(4)?,
+                activity_type: r.try_get(5)?,
+            });
         }
     }
-    let parents: Vec<Uuid> = engagements.iter().map(|e| e.0).collect();
+    let parents: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let sql = format!(
         "SELECT {PARTICIPANT_COLS} FROM participants WHERE org_id = $1 \
          AND deleted_at IS NULL AND parent_id = ANY($2) ORDER BY id"
     );
-    let mut reps = Vec::new();
     for r in sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(org)
         .bind(&parents)
         .fetch_all(&mut *c)
         .await?
     {
-        touch!(r.try_get, 0: Uuid, 1: Uuid, 2: Uuid, 3: String, 4: Uuid);
-        reps.push(r.try_get::<Uuid, _>(5)?);
-        touch!(r.try_get, 6: Option<String>, 7: Option<f64>, 8: Option<Ts>, 9: Ts, 10: Ts);
+        touch!(r.try_get, 3: String, 8: Option<Ts>);
+        read.participants.push(ParticipantRow {
+            id: r.try_get(0)?,
+            org: r.try_get(1)?,
+            connection: r.try_get(2)?,
+            parent: r.try_get(4)?,
+            crm_user: r.try_get(5)?,
+            name: r.try_get(6)?,
+            share: r.try_get(7)?,
+            created_at: r.try_get(9)?,
+            updated_at: r.try_get(10)?,
+        });
     }
-    let reps = distinct(reps.into_iter());
+    let reps = distinct(read.participants.iter().map(|p| p.crm_user));
     if !reps.is_empty() {
         let sql =
             format!("SELECT {CRM_USER_COLS} FROM crm_users WHERE id = ANY($1) AND org_id = $2");
@@ -313,15 +332,19 @@ async fn around(c: &mut PgConnection, org: Uuid, engagements: &[Decoded]) -> sql
         {
             touch!(
                 r.try_get,
-                0: Uuid, 1: Uuid, 2: Uuid, 3: String, 4: Option<String>, 5: Option<String>,
-                6: Option<Uuid>, 7: Ts, 8: Ts,
+                1: Uuid, 2: Uuid, 3: String, 4: Option<String>, 6: Option<Uuid>, 7: Ts, 8: Ts,
             );
+            read.crm_users.push(CrmUserRow {
+                id: r.try_get(0)?,
+                name: r.try_get(5)?,
+            });
         }
     }
-    Ok(bytes)
+    read.engagements = engagements;
+    Ok(read)
 }
 
-pub(super) async fn get_by_id(c: &mut PgConnection, org: Uuid, id: Uuid) -> sqlx::Result<u64> {
+pub(super) async fn get_by_id(c: &mut PgConnection, org: Uuid, id: Uuid) -> sqlx::Result<Read> {
     let sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = $1 AND org_id = $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -329,14 +352,14 @@ pub(super) async fn get_by_id(c: &mut PgConnection, org: Uuid, id: Uuid) -> sqlx
         .fetch_one(&mut *c)
         .await?;
     let e = record(&row)?;
-    around(c, org, &[e]).await
+    around(c, org, vec![e]).await
 }
 
 pub(super) async fn list(
     c: &mut PgConnection,
     org: Uuid,
     after: Option<Uuid>,
-) -> sqlx::Result<u64> {
+) -> sqlx::Result<Read> {
     let mut sql = format!(
         "SELECT {RECORD_COLS} FROM records WHERE org_id = $1 AND kind = 'engagement' \
          AND deleted_at IS NULL AND merged_into IS NULL"
@@ -350,13 +373,13 @@ pub(super) async fn list(
         q = q.bind(a);
     }
     let rows = q.fetch_all(&mut *c).await?;
-    let page: Vec<Decoded> = rows
+    let page: Vec<RecordRow> = rows
         .iter()
         .take(100)
         .map(record)
         .collect::<sqlx::Result<_>>()?;
     if page.is_empty() {
-        return Ok(0);
+        return Ok(Read::default());
     }
-    around(c, org, &page).await
+    around(c, org, page).await
 }

@@ -229,20 +229,30 @@ pub(super) fn sync_one(c: &Connection, f: &FloorIds, w: &WriteRow<'_>) -> rusqli
     Ok(())
 }
 
+fn at(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
 /// Decodes every column of a record row, as a backend must.
-fn record(r: &Row) -> rusqlite::Result<Decoded> {
-    let id: Uuid = r.get(0)?;
-    touch!(r.get, 1: Uuid, 2: Uuid, 3: String, 4: String);
-    let account: Option<Uuid> = r.get(5)?;
-    touch!(r.get, 6: Option<Uuid>, 7: Option<Uuid>, 8: Option<Uuid>, 9: Option<Uuid>);
-    let etype: Option<Uuid> = r.get(10)?;
-    touch!(
-        r.get,
-        11: Option<String>, 12: i64, 13: Option<i64>, 14: Option<i64>, 15: Option<Uuid>,
-        16: i64, 17: i64,
-    );
-    let data: String = r.get(18)?;
-    Ok((id, account, etype, data.len()))
+fn record(r: &Row) -> rusqlite::Result<RecordRow> {
+    touch!(r.get, 3: String);
+    touch!(r.get, 9: Option<Uuid>, 12: i64, 14: Option<i64>, 15: Option<Uuid>);
+    Ok(RecordRow {
+        id: r.get(0)?,
+        org: r.get(1)?,
+        connection: r.get(2)?,
+        external_id: r.get(4)?,
+        account: r.get(5)?,
+        contact: r.get(6)?,
+        lead: r.get(7)?,
+        opportunity: r.get(8)?,
+        engagement_type: r.get(10)?,
+        recording_id: r.get(11)?,
+        remote_updated_at: r.get::<_, Option<i64>>(13)?.map(at),
+        created_at: at(r.get(16)?),
+        updated_at: at(r.get(17)?),
+        data: r.get(18)?,
+    })
 }
 
 /// `… WHERE id IN (?2, …) AND +org_id = ?1`, Liaison's shape for rows by id.
@@ -264,18 +274,18 @@ fn ids_params(org: Uuid, ids: &[Uuid]) -> Vec<Uuid> {
 
 /// The rows a read returns around its engagements: accounts, types, participants and
 /// the participants' CRM users.
-fn around(c: &Connection, org: Uuid, engagements: &[Decoded]) -> rusqlite::Result<u64> {
-    let mut bytes = engagements.iter().map(|e| e.3 as u64).sum::<u64>();
-    let accounts = distinct(engagements.iter().filter_map(|e| e.1));
+fn around(c: &Connection, org: Uuid, engagements: Vec<RecordRow>) -> rusqlite::Result<Read> {
+    let mut read = Read::default();
+    let accounts = distinct(engagements.iter().filter_map(|e| e.account));
     if !accounts.is_empty() {
         let mut stmt =
             c.prepare_cached(&by_ids(RECORD_COLS, "records", "id", accounts.len(), ""))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(ids_params(org, &accounts)))?;
         while let Some(row) = rows.next()? {
-            bytes += record(row)?.3 as u64;
+            read.accounts.push(record(row)?);
         }
     }
-    let types = distinct(engagements.iter().filter_map(|e| e.2));
+    let types = distinct(engagements.iter().filter_map(|e| e.engagement_type));
     if !types.is_empty() {
         let mut stmt = c.prepare_cached(&by_ids(
             TYPE_COLS,
@@ -286,14 +296,15 @@ fn around(c: &Connection, org: Uuid, engagements: &[Decoded]) -> rusqlite::Resul
         ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(ids_params(org, &types)))?;
         while let Some(r) = rows.next()? {
-            touch!(
-                r.get,
-                0: Uuid, 1: Uuid, 2: Uuid, 3: Option<String>, 4: String, 5: String, 6: i64,
-                7: i64,
-            );
+            touch!(r.get, 1: Uuid, 2: Uuid, 3: Option<String>, 6: i64, 7: i64);
+            read.types.push(TypeRow {
+                id: r.get(0)?,
+                name: r.get(4)?,
+                activity_type: r.get(5)?,
+            });
         }
     }
-    let parents: Vec<Uuid> = engagements.iter().map(|e| e.0).collect();
+    let parents: Vec<Uuid> = engagements.iter().map(|e| e.id).collect();
     let sql = by_ids(
         PARTICIPANT_COLS,
         "participants",
@@ -303,13 +314,21 @@ fn around(c: &Connection, org: Uuid, engagements: &[Decoded]) -> rusqlite::Resul
     ) + " ORDER BY id";
     let mut stmt = c.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(ids_params(org, &parents)))?;
-    let mut reps = Vec::new();
     while let Some(r) = rows.next()? {
-        touch!(r.get, 0: Uuid, 1: Uuid, 2: Uuid, 3: String, 4: Uuid);
-        reps.push(r.get::<_, Uuid>(5)?);
-        touch!(r.get, 6: Option<String>, 7: Option<f64>, 8: Option<i64>, 9: i64, 10: i64);
+        touch!(r.get, 3: String, 8: Option<i64>);
+        read.participants.push(ParticipantRow {
+            id: r.get(0)?,
+            org: r.get(1)?,
+            connection: r.get(2)?,
+            parent: r.get(4)?,
+            crm_user: r.get(5)?,
+            name: r.get(6)?,
+            share: r.get(7)?,
+            created_at: at(r.get(9)?),
+            updated_at: at(r.get(10)?),
+        });
     }
-    let reps = distinct(reps.into_iter());
+    let reps = distinct(read.participants.iter().map(|p| p.crm_user));
     if !reps.is_empty() {
         let mut stmt =
             c.prepare_cached(&by_ids(CRM_USER_COLS, "crm_users", "id", reps.len(), ""))?;
@@ -317,23 +336,27 @@ fn around(c: &Connection, org: Uuid, engagements: &[Decoded]) -> rusqlite::Resul
         while let Some(r) = rows.next()? {
             touch!(
                 r.get,
-                0: Uuid, 1: Uuid, 2: Uuid, 3: String, 4: Option<String>, 5: Option<String>,
-                6: Option<Uuid>, 7: i64, 8: i64,
+                1: Uuid, 2: Uuid, 3: String, 4: Option<String>, 6: Option<Uuid>, 7: i64, 8: i64,
             );
+            read.crm_users.push(CrmUserRow {
+                id: r.get(0)?,
+                name: r.get(5)?,
+            });
         }
     }
-    Ok(bytes)
+    read.engagements = engagements;
+    Ok(read)
 }
 
-pub(super) fn get_by_id(c: &Connection, org: Uuid, id: Uuid) -> rusqlite::Result<u64> {
+pub(super) fn get_by_id(c: &Connection, org: Uuid, id: Uuid) -> rusqlite::Result<Read> {
     let sql = format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1 AND org_id = ?2");
     let e = c
         .prepare_cached(&sql)?
         .query_row(params![id, org], record)?;
-    around(c, org, &[e])
+    around(c, org, vec![e])
 }
 
-pub(super) fn list(c: &Connection, org: Uuid, after: Option<Uuid>) -> rusqlite::Result<u64> {
+pub(super) fn list(c: &Connection, org: Uuid, after: Option<Uuid>) -> rusqlite::Result<Read> {
     let mut sql = format!(
         "SELECT {RECORD_COLS} FROM records WHERE org_id = ?1 AND kind = 'engagement' \
          AND deleted_at IS NULL AND merged_into IS NULL"
@@ -353,7 +376,7 @@ pub(super) fn list(c: &Connection, org: Uuid, after: Option<Uuid>) -> rusqlite::
     }
     page.truncate(100);
     if page.is_empty() {
-        return Ok(0);
+        return Ok(Read::default());
     }
-    around(c, org, &page)
+    around(c, org, page)
 }
