@@ -63,7 +63,7 @@ fn account_id(raw: &str) -> Result<RecordId, Error> {
     tag = "Accounts",
     params(
         ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 1,000; default 100)"),
         ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
     ),
     responses(

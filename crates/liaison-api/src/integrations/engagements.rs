@@ -187,7 +187,7 @@ pub(super) fn listing(params: &HashMap<String, String>, limit: u32) -> Result<Li
         ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
         ("externalId" = Option<String>, Query, description = "Only the engagement with this external id"),
         ("recordingId" = Option<String>, Query, description = "Only engagements linked to this recording"),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 1,000; default 100)"),
         ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
     ),
     responses((status = 200, description = "A page", body = ListPage<EngagementOut>), schema::Reads),
@@ -288,7 +288,7 @@ async fn delete_one<S: Store>(
     params(
         ("id" = String, Path, description = "The workspace user's id"),
         ("cursor" = Option<String>, Query, deprecated, description = "Deprecated; ignored"),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Engagements per page (at most 100; default 100)"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Engagements per page (at most 1,000; default 100)"),
         ("startingAfter" = Option<String>, Query, description = "The id of one of the user's engagements: the page starts after it"),
         ("startingBefore" = Option<String>, Query, description = "The id of one of the user's engagements: the page ends before it"),
     ),

@@ -73,7 +73,7 @@ macro_rules! resource {
                     ($parent = Option<String>, Query, description = "Only the reps of this record"),
                     ("userId" = Option<String>, Query, description = "Only this CRM user's places"),
                     ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
-                    ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 100; default 100)"),
+                    ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 1,000; default 100)"),
                     ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
                 ),
                 responses(

@@ -35,7 +35,7 @@ pub(super) fn routes<S: Store>() -> Routes<S> {
     tag = "CRM users",
     params(
         ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
-        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 100; default 100)"),
+        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 1,000; default 100)"),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
     ),
     responses((status = 200, description = "A page", body = CursorPage<CrmUserOut>), schema::Reads),
@@ -153,7 +153,7 @@ fn update_body(r: &mut Reader, o: &Obj) -> Option<UserPatch> {
         ("excludeSiroUsers" = Option<bool>, Query, description = "Accepted; Liaison has no vendor users to hide"),
         ("externalId" = Option<String>, Query, description = "Only the user mapped to this CRM user's external id"),
         ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
-        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 100; default 100)"),
+        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 1,000; default 100)"),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
     ),
     responses((status = 200, description = "A page", body = CursorPage<UserOut>), schema::Reads),
