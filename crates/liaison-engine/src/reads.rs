@@ -219,6 +219,8 @@ impl<S: Store> Engine<S> {
         }
         query.search = listing.search.clone().filter(|s| !s.is_empty());
         query.sort = listing.sort;
+        // A page is shown, never written back: its raw payloads stay unread.
+        query.remote_data = false;
         query
             .check()
             .map_err(|e| Error::BadRequest(e.to_string()))?;

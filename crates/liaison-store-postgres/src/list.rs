@@ -13,7 +13,11 @@ use uuid::Uuid;
 /// The columns a record is read with from the table or alias `t`: the written ones (but the
 /// search key) and an opportunity's contacts, in order.
 pub fn record_cols(t: &str) -> String {
-    let plain = liaison_store::record_read_columns(t);
+    cols(t, true)
+}
+
+fn cols(t: &str, remote_data: bool) -> String {
+    let plain = liaison_store::record_read_columns(t, remote_data);
     format!(
         "{plain}, CASE WHEN {t}.kind = 'opportunity' THEN ARRAY(SELECT contact_id FROM \
          opportunity_contacts WHERE opportunity_id = {t}.id ORDER BY position) END AS contacts"
@@ -21,6 +25,8 @@ pub fn record_cols(t: &str) -> String {
 }
 
 pub static RECORD_COLS: LazyLock<String> = LazyLock::new(|| record_cols("records"));
+/// The same without the raw payload, for lists that only show records.
+static SHOWN_COLS: LazyLock<String> = LazyLock::new(|| cols("records", false));
 
 /// A statement under construction, with PostgreSQL's `$n` placeholders.
 struct Pg(QueryBuilder<Postgres>);
@@ -52,7 +58,12 @@ impl SqlOut for Pg {
 /// `SELECT … FROM records` for a plan; the caller turns the rows around when `plan.reverse`.
 pub fn select(org: OrgId, plan: &Plan) -> QueryBuilder<Postgres> {
     let mut out = Pg(QueryBuilder::new(""));
-    plan.render(&RECORD_COLS, org.uuid(), &mut out);
+    let columns = if plan.remote_data {
+        &RECORD_COLS
+    } else {
+        &SHOWN_COLS
+    };
+    plan.render(columns, org.uuid(), &mut out);
     out.0
 }
 

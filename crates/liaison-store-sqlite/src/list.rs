@@ -13,7 +13,11 @@ use std::sync::LazyLock;
 /// The columns a record is read with, in `rows::record` order, from the table or alias `t`:
 /// the written ones (but the search key) and an opportunity's contacts, hex, in order.
 pub fn record_cols(t: &str) -> String {
-    let plain = liaison_store::record_read_columns(t);
+    cols(t, true)
+}
+
+fn cols(t: &str, remote_data: bool) -> String {
+    let plain = liaison_store::record_read_columns(t, remote_data);
     format!(
         "{plain}, CASE WHEN {t}.kind = 'opportunity' THEN (SELECT group_concat(hex(contact_id), \
          ',' ORDER BY position) FROM opportunity_contacts WHERE opportunity_id = {t}.id) END"
@@ -21,6 +25,8 @@ pub fn record_cols(t: &str) -> String {
 }
 
 pub static RECORD_COLS: LazyLock<String> = LazyLock::new(|| record_cols("records"));
+/// The same without the raw payload, for lists that only show records.
+static SHOWN_COLS: LazyLock<String> = LazyLock::new(|| cols("records", false));
 
 impl Bind for &Value {
     fn value(self) -> rusqlite::types::Value {
@@ -54,7 +60,12 @@ impl SqlOut for Sql {
 /// `SELECT … FROM records` for a plan; the caller turns the rows around when `plan.reverse`.
 pub fn select(org: OrgId, plan: &Plan) -> Sql {
     let mut s = Sql::new(String::new());
-    plan.render(&RECORD_COLS, org.uuid(), &mut s);
+    let columns = if plan.remote_data {
+        &RECORD_COLS
+    } else {
+        &SHOWN_COLS
+    };
+    plan.render(columns, org.uuid(), &mut s);
     s
 }
 

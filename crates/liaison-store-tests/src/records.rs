@@ -80,6 +80,18 @@ pub async fn records_round_trip<S: Store>(store: &S) {
         got.sort_by_key(|r| r.id);
         assert_eq!(got, vec![full.clone(), bare.clone()]);
         assert!(tx.get_records(t.org, &[]).await.unwrap().is_empty());
+        // A list reads the raw payload unless told not to; then every other column is read.
+        let mut query = RecordQuery::new(RecordKind::Engagement);
+        query.include_hidden = true;
+        let listed = tx.list_records(t.org, &query).await.unwrap();
+        assert_eq!(listed, vec![full.clone()]);
+        query.remote_data = false;
+        let shown = tx.list_records(t.org, &query).await.unwrap();
+        let without = Record {
+            remote_data: None,
+            ..full.clone()
+        };
+        assert_eq!(shown, vec![without]);
     });
 
     // Every column changes, Some to None and None to Some.

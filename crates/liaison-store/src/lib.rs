@@ -36,12 +36,16 @@ pub const RECORD_WRITE_COLUMNS: &str = "id, org_id, connection_id, kind, externa
     title_key";
 
 /// The written columns a record is read back with (all but the search key), from the table or
-/// alias `t`; a backend adds the opportunity's contacts after them, its own way.
-pub fn record_read_columns(t: &str) -> String {
+/// alias `t`; a backend adds the opportunity's contacts after them, its own way. Without
+/// `remote_data`, a `NULL` stands in the raw payload's place.
+pub fn record_read_columns(t: &str, remote_data: bool) -> String {
     RECORD_WRITE_COLUMNS
         .trim_end_matches(", title_key")
         .split(", ")
-        .map(|c| format!("{t}.{c}"))
+        .map(|c| match c {
+            "remote_data" if !remote_data => "NULL AS remote_data".to_owned(),
+            c => format!("{t}.{c}"),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

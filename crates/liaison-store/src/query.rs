@@ -302,6 +302,10 @@ pub struct RecordQuery {
     pub sort: Sort,
     pub seek: Option<Seek>,
     pub limit: u32,
+    /// Read each record's raw payload too (the default). A read that only shows records may
+    /// leave it out, and reads a good deal less; a record read without it must never be
+    /// written back, or its payload would be lost.
+    pub remote_data: bool,
 }
 
 impl RecordQuery {
@@ -314,6 +318,7 @@ impl RecordQuery {
             sort: Sort::BY_ID,
             seek: None,
             limit: 100,
+            remote_data: true,
         }
     }
 
@@ -423,6 +428,8 @@ pub struct Plan {
     pub order: Vec<OrderTerm>,
     pub limit: u32,
     pub reverse: bool,
+    /// Whether the rows carry their raw payloads (`RecordQuery::remote_data`).
+    pub remote_data: bool,
 }
 
 impl RecordQuery {
@@ -471,6 +478,7 @@ impl RecordQuery {
             cond: Cond::All(all),
             order,
             limit: self.limit,
+            remote_data: self.remote_data,
             reverse,
         }
     }
