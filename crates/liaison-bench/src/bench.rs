@@ -516,7 +516,6 @@ impl Session {
         body_size: usize,
         concurrency: usize,
     ) -> anyhow::Result<Measurement> {
-        let s = &self.settings;
         let args = vec![
             "serve-floor".to_owned(),
             "--body-size".to_owned(),
@@ -524,8 +523,30 @@ impl Session {
             "--listen".to_owned(),
             "127.0.0.1:0".to_owned(),
         ];
-        let floor = ServerChild::spawn("HTTP floor", &args, &self.log("http-floor"))?;
+        self.child_floor(
+            "HTTP floor",
+            "http-floor",
+            &args,
+            scenario,
+            source,
+            concurrency,
+        )
+        .await
+    }
+
+    /// A floor served by a child of its own, driven as Liaison is.
+    async fn child_floor(
+        &mut self,
+        name: &str,
+        log: &str,
+        args: &[String],
+        scenario: Scenario,
+        source: &crate::load::Source,
+        concurrency: usize,
+    ) -> anyhow::Result<Measurement> {
+        let floor = ServerChild::spawn(name, args, &self.log(log))?;
         self.settle().await;
+        let s = &self.settings;
         let m = drive(
             s.plan_for(scenario, s.floor_duration, None),
             http_callers(floor.addr, None, source, concurrency),
@@ -545,7 +566,6 @@ impl Session {
         source: &crate::load::Source,
         concurrency: usize,
     ) -> anyhow::Result<Measurement> {
-        let s = &self.settings;
         let mut args = vec![
             "serve-response-floor".to_owned(),
             "--database-url".to_owned(),
@@ -560,16 +580,15 @@ impl Session {
         {
             args.extend(["--after".to_owned(), deep.after.to_string()]);
         }
-        let floor = ServerChild::spawn("response floor", &args, &self.log("response-floor"))?;
-        self.settle().await;
-        let m = drive(
-            s.plan_for(scenario, s.floor_duration, None),
-            http_callers(floor.addr, None, source, concurrency),
-            Some(floor.pid()),
+        self.child_floor(
+            "response floor",
+            "response-floor",
+            &args,
+            scenario,
+            source,
+            concurrency,
         )
-        .await;
-        floor.stop().await?;
-        Ok(m)
+        .await
     }
 
     /// The storage floor, on a runtime of its own sized like the server's (the client's

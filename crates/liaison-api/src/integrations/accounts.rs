@@ -61,11 +61,7 @@ fn account_id(raw: &str) -> Result<RecordId, Error> {
     get,
     path = "/integrations/accounts",
     tag = "Accounts",
-    params(
-        ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 1,000; default 100)"),
-        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
-    ),
+    params(schema::Paging),
     responses(
         (status = 200, description = "A page", body = Vec<AccountOut>, headers(("X-Next-Cursor" = String, description = "The next page's cursor; absent on the last page"))),
         schema::Reads,

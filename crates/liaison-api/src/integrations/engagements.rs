@@ -183,13 +183,7 @@ pub(super) fn listing(params: &HashMap<String, String>, limit: u32) -> Result<Li
     get,
     path = "/integrations/engagements",
     tag = "Engagements",
-    params(
-        ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
-        ("externalId" = Option<String>, Query, description = "Only the engagement with this external id"),
-        ("recordingId" = Option<String>, Query, description = "Only engagements linked to this recording"),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 1,000; default 100)"),
-        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
-    ),
+    params(schema::RecordFilters, schema::Paging),
     responses((status = 200, description = "A page", body = ListPage<EngagementOut>), schema::Reads),
 )]
 async fn list<S: Store>(

@@ -72,9 +72,7 @@ macro_rules! resource {
                 params(
                     ($parent = Option<String>, Query, description = "Only the reps of this record"),
                     ("userId" = Option<String>, Query, description = "Only this CRM user's places"),
-                    ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
-                    ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Records per page (at most 1,000; default 100)"),
-                    ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `limit`"),
+                    schema::Paging,
                 ),
                 responses(
                     (status = 200, description = "A page", body = Vec<$output>, headers(("X-Next-Cursor" = String, description = "The next page's cursor; absent on the last page"))),

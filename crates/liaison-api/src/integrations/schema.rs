@@ -5,6 +5,7 @@
 
 use liaison_domain::rules::{MAX_EXTERNAL_ID, MAX_LONG_TEXT, MAX_TEXT};
 use liaison_domain::values::{ActivityType, Direction, Disposition};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
@@ -103,7 +104,7 @@ pub struct ZodError {
     pub issues: Vec<ZodIssue>,
 }
 
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct Address {
     #[schema(max_length = 4096)]
     pub country: String,
@@ -117,9 +118,37 @@ pub struct Address {
     pub zip: String,
 }
 
+/// Where and how to reach a record, as every account, contact and lead has it.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileIn {
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub addresses: Option<Vec<Address>>,
+    pub phone_numbers: Option<Vec<String>>,
+    pub email_addresses: Option<Vec<String>>,
+    #[schema(format = DateTime)]
+    pub last_activity_at: Option<String>,
+}
+
+/// A record's life in the CRM: its deletion, its owner, its merges.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LifecycleIn {
+    /// When the CRM deleted it.
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
+    pub owner: Option<OwnerIn>,
+    /// The surviving record, if this one was merged into another.
+    #[schema(max_length = 512)]
+    pub merged_to_external_id: Option<String>,
+    /// The records merged into this one.
+    pub merged_from_external_ids: Option<Vec<String>>,
+}
+
 /// A record's owner in the CRM.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OwnerIn {
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
@@ -127,46 +156,28 @@ pub struct OwnerIn {
 
 /// An account as a sync sends it. Liaison requires its `externalId`: without one an account
 /// can be neither matched nor found again.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AccountIn {
     /// The account's id in the CRM.
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
     #[schema(max_length = 4096)]
     pub name: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub addresses: Option<Vec<Address>>,
-    #[schema(value_type = Option<Vec<String>>)]
-    pub phone_numbers: Option<Vec<String>>,
-    pub email_addresses: Option<Vec<String>>,
-    #[schema(format = DateTime)]
-    pub last_activity_at: Option<String>,
-    /// When the CRM deleted it.
-    #[schema(format = DateTime)]
-    pub deleted_at: Option<String>,
-    pub owner: Option<OwnerIn>,
-    /// The surviving account, if this one was merged into another.
-    #[schema(max_length = 512)]
-    pub merged_to_external_id: Option<String>,
-    /// The accounts merged into this one.
-    pub merged_from_external_ids: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub profile: ProfileIn,
+    #[serde(flatten)]
+    pub lifecycle: LifecycleIn,
 }
 
 /// An account's own fields, each optional: the body of an account update.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AccountUpdate {
     #[schema(max_length = 4096)]
     pub name: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub addresses: Option<Vec<Address>>,
-    pub phone_numbers: Option<Vec<String>>,
-    pub email_addresses: Option<Vec<String>>,
-    #[schema(format = DateTime)]
-    pub last_activity_at: Option<String>,
+    #[serde(flatten)]
+    pub profile: ProfileIn,
 }
 
 /// An account to create: `externalId` with coordinates or addresses (or both).
@@ -199,32 +210,23 @@ impl PartialSchema for AccountCreate {
 impl ToSchema for AccountCreate {}
 
 /// A contact as a sync sends it, with the account it belongs to.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ContactIn {
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
     #[schema(max_length = 4096)]
     pub name: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub addresses: Option<Vec<Address>>,
-    pub phone_numbers: Option<Vec<String>>,
-    pub email_addresses: Option<Vec<String>>,
-    #[schema(format = DateTime)]
-    pub last_activity_at: Option<String>,
+    #[serde(flatten)]
+    pub profile: ProfileIn,
     pub account: Option<AccountIn>,
-    #[schema(format = DateTime)]
-    pub deleted_at: Option<String>,
-    pub owner: Option<OwnerIn>,
-    #[schema(max_length = 512)]
-    pub merged_to_external_id: Option<String>,
-    pub merged_from_external_ids: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub lifecycle: LifecycleIn,
 }
 
 /// A lead as a sync sends it.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct LeadIn {
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
@@ -232,24 +234,15 @@ pub struct LeadIn {
     pub first_name: Option<String>,
     #[schema(max_length = 4096)]
     pub last_name: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub addresses: Option<Vec<Address>>,
-    pub phone_numbers: Option<Vec<String>>,
-    pub email_addresses: Option<Vec<String>>,
-    #[schema(format = DateTime)]
-    pub last_activity_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub deleted_at: Option<String>,
-    pub owner: Option<OwnerIn>,
-    #[schema(max_length = 512)]
-    pub merged_to_external_id: Option<String>,
-    pub merged_from_external_ids: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub profile: ProfileIn,
+    #[serde(flatten)]
+    pub lifecycle: LifecycleIn,
 }
 
 /// A rep on a synced record, matched to a CRM user by `externalId`.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RepIn {
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
@@ -265,8 +258,8 @@ pub struct RepIn {
 }
 
 /// An engagement's type, found by `externalId` or by `name` and created when new.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EngagementTypeIn {
     #[schema(max_length = 512)]
     pub external_id: Option<String>,
@@ -277,8 +270,8 @@ pub struct EngagementTypeIn {
 }
 
 /// An opportunity inside an engagement's sync.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct NestedOpportunityIn {
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
@@ -300,8 +293,8 @@ pub struct NestedOpportunityIn {
 }
 
 /// One engagement of a sync.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EngagementIn {
     /// The engagement's id in the CRM.
     #[schema(min_length = 1, max_length = 512)]
@@ -338,28 +331,25 @@ pub struct EngagementIn {
 }
 
 /// A contact of an opportunity.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OpportunityContactIn {
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
     #[schema(max_length = 4096)]
     pub name: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub addresses: Option<Vec<Address>>,
-    pub phone_numbers: Option<Vec<String>>,
-    pub email_addresses: Option<Vec<String>>,
-    #[schema(format = DateTime)]
-    pub last_activity_at: Option<String>,
+    #[serde(flatten)]
+    pub profile: ProfileIn,
     pub account: Option<AccountIn>,
+    #[serde(flatten)]
+    pub lifecycle: LifecycleIn,
     #[schema(nullable = false)]
     pub is_primary: Option<bool>,
 }
 
 /// One opportunity of a sync.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OpportunityIn {
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
@@ -387,8 +377,8 @@ pub struct OpportunityIn {
 
 /// The engagements still in the CRM between two times: every other one synced in that window
 /// is soft-deleted.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct SoftDeleteRemovedIn {
     pub valid_external_ids: Vec<String>,
     #[schema(format = DateTime)]
@@ -399,8 +389,8 @@ pub struct SoftDeleteRemovedIn {
 }
 
 /// An engagement user to create or change.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EngagementUserIn {
     /// Required to create.
     #[schema(nullable = false)]
@@ -415,8 +405,8 @@ pub struct EngagementUserIn {
 }
 
 /// An opportunity user to create or change.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OpportunityUserIn {
     /// Required to create.
     #[schema(nullable = false)]
@@ -432,8 +422,8 @@ pub struct OpportunityUserIn {
 }
 
 /// A workspace user to create.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct UserCreate {
     #[schema(min_length = 1, max_length = 4096)]
     pub email: String,
@@ -462,8 +452,8 @@ pub struct UserCreate {
 }
 
 /// A workspace user's fields to change, each optional.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct UserUpdate {
     #[schema(max_length = 4096)]
     pub email: Option<String>,
@@ -624,4 +614,30 @@ pub(super) fn envelopes() -> [(String, RefOr<Schema>); 2] {
         (ErrorBody::name().into(), ErrorBody::schema()),
         (ZodError::name().into(), ZodError::schema()),
     ]
+}
+
+/// The paging parameters of a list.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// The cursor the previous page gave (`cursor`, or the `X-Next-Cursor` header).
+    pub cursor: Option<String>,
+    /// Records per page (at most 1,000; default 100).
+    #[param(minimum = 1, maximum = 4294967295.0)]
+    pub limit: Option<u64>,
+    /// The same as `limit`.
+    #[param(minimum = 1, maximum = 4294967295.0)]
+    pub page_size: Option<u64>,
+}
+
+/// The filters of a list of synced records.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct RecordFilters {
+    /// Only the record with this external id.
+    pub external_id: Option<String>,
+    /// Only records linked to this recording.
+    pub recording_id: Option<String>,
 }

@@ -34,9 +34,7 @@ pub(super) fn routes<S: Store>() -> Routes<S> {
     path = "/integrations/users",
     tag = "CRM users",
     params(
-        ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
-        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 1,000; default 100)"),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
+        schema::Paging,
     ),
     responses((status = 200, description = "A page", body = CursorPage<CrmUserOut>), schema::Reads),
 )]
@@ -152,9 +150,7 @@ fn update_body(r: &mut Reader, o: &Obj) -> Option<UserPatch> {
         ("disabled" = Option<bool>, Query, description = "Only disabled (`true`) or enabled (`false`) users"),
         ("excludeSiroUsers" = Option<bool>, Query, description = "Accepted; Liaison has no vendor users to hide"),
         ("externalId" = Option<String>, Query, description = "Only the user mapped to this CRM user's external id"),
-        ("cursor" = Option<String>, Query, description = "The `cursor` of the previous page"),
-        ("pageSize" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "Users per page (at most 1,000; default 100)"),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
+        schema::Paging,
     ),
     responses((status = 200, description = "A page", body = CursorPage<UserOut>), schema::Reads),
 )]
