@@ -39,7 +39,7 @@ impl<S: Store> Routes<S> {
         let methods = D::methods();
         let filter = methods
             .iter()
-            .map(method_filter)
+            .map(|m| method(m).0)
             .reduce(MethodFilter::or)
             .expect("an operation has a method");
         self.router = self.router.route(&path, on(filter, handler));
@@ -95,16 +95,7 @@ impl<S: Store> Routes<S> {
 
 /// `get /integrations/engagements/{id}` → `getIntegrationsEngagementsById`.
 fn operation_id(methods: &[HttpMethod], path: &str) -> String {
-    let mut id = String::from(match methods[0] {
-        HttpMethod::Get => "get",
-        HttpMethod::Put => "put",
-        HttpMethod::Post => "post",
-        HttpMethod::Delete => "delete",
-        HttpMethod::Options => "options",
-        HttpMethod::Head => "head",
-        HttpMethod::Patch => "patch",
-        HttpMethod::Trace => "trace",
-    });
+    let mut id = String::from(method(&methods[0]).1);
     for segment in path.split(['/', '-']).filter(|s| !s.is_empty()) {
         let (by, word) = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             Some(param) => ("By", param),
@@ -120,15 +111,16 @@ fn operation_id(methods: &[HttpMethod], path: &str) -> String {
     id
 }
 
-fn method_filter(m: &HttpMethod) -> MethodFilter {
+/// How axum routes a method, and how an operation id spells it.
+fn method(m: &HttpMethod) -> (MethodFilter, &'static str) {
     match m {
-        HttpMethod::Get => MethodFilter::GET,
-        HttpMethod::Put => MethodFilter::PUT,
-        HttpMethod::Post => MethodFilter::POST,
-        HttpMethod::Delete => MethodFilter::DELETE,
-        HttpMethod::Options => MethodFilter::OPTIONS,
-        HttpMethod::Head => MethodFilter::HEAD,
-        HttpMethod::Patch => MethodFilter::PATCH,
-        HttpMethod::Trace => MethodFilter::TRACE,
+        HttpMethod::Get => (MethodFilter::GET, "get"),
+        HttpMethod::Put => (MethodFilter::PUT, "put"),
+        HttpMethod::Post => (MethodFilter::POST, "post"),
+        HttpMethod::Delete => (MethodFilter::DELETE, "delete"),
+        HttpMethod::Options => (MethodFilter::OPTIONS, "options"),
+        HttpMethod::Head => (MethodFilter::HEAD, "head"),
+        HttpMethod::Patch => (MethodFilter::PATCH, "patch"),
+        HttpMethod::Trace => (MethodFilter::TRACE, "trace"),
     }
 }

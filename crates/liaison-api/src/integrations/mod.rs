@@ -33,7 +33,7 @@ use wire::ListPage;
 /// path it does not serve, a method a path does not take, and a handler that panicked; and
 /// the description of every one of them.
 pub fn router<S: Store>() -> (Router<AppState<S>>, OpenApi) {
-    let (routes, doc) = Routes::new()
+    let (routes, mut doc) = Routes::new()
         .merge(engagements::routes())
         .merge(opportunities::routes())
         .merge(accounts::routes())
@@ -41,7 +41,6 @@ pub fn router<S: Store>() -> (Router<AppState<S>>, OpenApi) {
         .merge(users::routes())
         .merge(identity::routes())
         .split();
-    let mut doc = doc;
     let components = doc.components.get_or_insert_with(Default::default);
     components.schemas.extend(schema::envelopes());
     (enveloped(routes), doc)

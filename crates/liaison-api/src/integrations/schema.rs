@@ -269,10 +269,10 @@ pub struct EngagementTypeIn {
     pub activity_type: String,
 }
 
-/// An opportunity inside an engagement's sync.
+/// An opportunity's own fields, as both a sync of it and an engagement's sync send them.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct NestedOpportunityIn {
+pub struct OpportunityFieldsIn {
     #[schema(min_length = 1, max_length = 512)]
     pub external_id: String,
     #[schema(max_length = 4096)]
@@ -287,6 +287,14 @@ pub struct NestedOpportunityIn {
     pub last_activity_at: Option<String>,
     #[schema(value_type = Option<DispositionName>)]
     pub disposition: Option<String>,
+}
+
+/// An opportunity inside an engagement's sync.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NestedOpportunityIn {
+    #[serde(flatten)]
+    pub opportunity: OpportunityFieldsIn,
     /// Give the opportunity the engagement's account, contact and lead.
     #[schema(nullable = false)]
     pub copy_engagement_relationships: Option<bool>,
@@ -330,19 +338,12 @@ pub struct EngagementIn {
     pub engagement_users: Option<Vec<RepIn>>,
 }
 
-/// A contact of an opportunity.
+/// A contact of an opportunity: a contact, and whether it is the primary one.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpportunityContactIn {
-    #[schema(min_length = 1, max_length = 512)]
-    pub external_id: String,
-    #[schema(max_length = 4096)]
-    pub name: Option<String>,
     #[serde(flatten)]
-    pub profile: ProfileIn,
-    pub account: Option<AccountIn>,
-    #[serde(flatten)]
-    pub lifecycle: LifecycleIn,
+    pub contact: ContactIn,
     #[schema(nullable = false)]
     pub is_primary: Option<bool>,
 }
@@ -351,20 +352,8 @@ pub struct OpportunityContactIn {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpportunityIn {
-    #[schema(min_length = 1, max_length = 512)]
-    pub external_id: String,
-    #[schema(max_length = 4096)]
-    pub name: Option<String>,
-    #[schema(minimum = 0)]
-    pub amount: Option<f64>,
-    #[schema(format = DateTime)]
-    pub closed_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub remote_created_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub last_activity_at: Option<String>,
-    #[schema(value_type = Option<DispositionName>)]
-    pub disposition: Option<String>,
+    #[serde(flatten)]
+    pub opportunity: OpportunityFieldsIn,
     #[schema(format = DateTime)]
     pub deleted_at: Option<String>,
     /// An account's Liaison id; wins over `account`.

@@ -48,11 +48,7 @@ async fn list_crm<S: Store>(
         .engine
         .list_crm_users(&caller, params.get("cursor").map(String::as_str), limit)
         .await?;
-    let data: Vec<CrmUserOut> = page.items.into_iter().map(Into::into).collect();
-    Ok(Json(CursorPage {
-        data,
-        cursor: page.next_cursor,
-    }))
+    Ok(Json(page.into()))
 }
 
 /// One CRM user.
@@ -173,11 +169,7 @@ async fn list<S: Store>(
             limit,
         )
         .await?;
-    let data: Vec<UserOut> = page.items.into_iter().map(Into::into).collect();
-    Ok(Json(CursorPage {
-        data,
-        cursor: page.next_cursor,
-    }))
+    Ok(Json(page.into()))
 }
 
 /// Create a workspace user.

@@ -447,7 +447,7 @@ pub struct ListPage<T> {
     pub page_size: u32,
     pub limit: u32,
     /// Never counted: always `null`.
-    #[schema(required, value_type = Option<u32>)]
+    #[schema(required)]
     pub total: Option<u32>,
     pub has_next_page: bool,
     /// The `cursor` of the next page; `null` on the last.
@@ -461,6 +461,15 @@ pub struct CursorPage<T> {
     pub data: Vec<T>,
     #[schema(required)]
     pub cursor: Option<String>,
+}
+
+impl<V, T: From<V>> From<liaison_engine::Page<V>> for CursorPage<T> {
+    fn from(page: liaison_engine::Page<V>) -> Self {
+        CursorPage {
+            data: page.items.into_iter().map(T::from).collect(),
+            cursor: page.next_cursor,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
