@@ -32,19 +32,32 @@ const PARTICIPANT_COLS: &str = "id, org_id, connection_id, parent_kind, parent_i
 
 const FIND_RECORD: &str = "SELECT id FROM records \
     WHERE org_id = $1 AND connection_id = $2 AND kind = $3 AND external_id = $4";
-const INSERT_RECORD: &str = "INSERT INTO records (id, org_id, connection_id, kind, external_id, \
-    account_id, contact_id, lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, \
-    sort_at, remote_updated_at, deleted_at, merged_into, created_at, updated_at, data) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, NULL, $10, $11, NULL, NULL, $12, $13, $14)";
-const UPSERT_RECORD: &str = "INSERT INTO records (id, org_id, connection_id, kind, external_id, \
-    account_id, contact_id, lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, \
-    sort_at, remote_updated_at, deleted_at, merged_into, created_at, updated_at, data) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, NULL, $10, $11, NULL, NULL, $12, $13, $14) \
-    ON CONFLICT (org_id, connection_id, kind, external_id) DO UPDATE SET \
+/// Every column of a record, the list columns and the raw payload included: Liaison has to
+/// store them, so its floor does too.
+macro_rules! insert_record {
+    () => {
+        "INSERT INTO records (id, org_id, connection_id, kind, external_id, account_id, \
+         contact_id, lead_id, opportunity_id, owner_id, engagement_type_id, recording_id, \
+         sort_at, remote_updated_at, deleted_at, merged_into, created_at, updated_at, data, \
+         title, title_key, start_time, end_time, direction, is_private, remote_created_at, \
+         remote_data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, NULL, $10, $11, NULL, NULL, \
+         $12, $12, $13, $14, $15, $16, $17, $18, FALSE, $19, $20)"
+    };
+}
+const INSERT_RECORD: &str = insert_record!();
+const UPSERT_RECORD: &str = concat!(
+    insert_record!(),
+    " ON CONFLICT (org_id, connection_id, kind, external_id) DO UPDATE SET \
     account_id = excluded.account_id, contact_id = excluded.contact_id, \
     opportunity_id = excluded.opportunity_id, engagement_type_id = excluded.engagement_type_id, \
     sort_at = excluded.sort_at, remote_updated_at = excluded.remote_updated_at, \
-    updated_at = excluded.updated_at, data = excluded.data RETURNING id";
+    updated_at = excluded.updated_at, data = excluded.data, title = excluded.title, \
+    title_key = excluded.title_key, start_time = excluded.start_time, \
+    end_time = excluded.end_time, direction = excluded.direction, \
+    remote_created_at = excluded.remote_created_at, remote_data = excluded.remote_data \
+    RETURNING id"
+);
 const FIND_TYPE: &str = "SELECT id FROM engagement_types \
     WHERE org_id = $1 AND connection_id = $2 AND external_id = $3";
 const INSERT_TYPE: &str = "INSERT INTO engagement_types (id, org_id, connection_id, external_id, \
@@ -63,9 +76,8 @@ const INSERT_EVENT: &str = "INSERT INTO events (id, org_id, entity, entity_id, a
 
 /// The rows one generated engagement becomes, serialised ahead of time.
 struct Shape {
-    account_ext: String,
-    account_data: String,
-    contact: Option<(String, String)>,
+    account: Nested,
+    contact: Option<Nested>,
     type_ext: &'static str,
     type_name: &'static str,
     activity_type: &'static str,
@@ -73,20 +85,123 @@ struct Shape {
     rep_email: String,
     rep_name: String,
     opportunity_data: String,
+    opportunity_cols: Listed,
+    opportunity_remote: Remote,
     engagement_data: String,
+    engagement_cols: Listed,
+    engagement_remote: Remote,
     start: DateTime<Utc>,
     remote_updated_at: DateTime<Utc>,
+}
+
+/// A record a sync only references (an account, a contact): found, or created as sent.
+struct Nested {
+    ext: String,
+    data: String,
+    cols: Listed,
+    remote: String,
+}
+
+/// The columns lists filter, order and search on, as Liaison derives them from the data.
+struct Listed {
+    title: String,
+    title_key: String,
+    start_time: Option<DateTime<Utc>>,
+    end_time: Option<DateTime<Utc>>,
+    direction: Option<&'static str>,
+    remote_created_at: Option<DateTime<Utc>>,
+}
+
+impl Listed {
+    fn titled(title: &str) -> Listed {
+        Listed {
+            title: title.to_owned(),
+            title_key: title.to_lowercase(),
+            start_time: None,
+            end_time: None,
+            direction: None,
+            remote_created_at: None,
+        }
+    }
+}
+
+/// A raw payload as Liaison keeps it (the object as sent, without the records nested in
+/// it), but for its `externalId`, which differs from one write to the next.
+struct Remote(String);
+
+type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+impl Remote {
+    fn of(object: &JsonObject, nested: &[&str]) -> Remote {
+        let rest: JsonObject = object
+            .iter()
+            .filter(|(k, _)| k.as_str() != "externalId" && !nested.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let text = serde_json::Value::Object(rest).to_string();
+        Remote(text[1..].to_owned())
+    }
+
+    fn with_ext(&self, ext: &str) -> String {
+        format!(
+            "{{\"externalId\":{},{}",
+            serde_json::Value::from(ext),
+            self.0
+        )
+    }
+}
+
+/// A record row as the floor writes it.
+struct RecordWrite<'a> {
+    kind: &'static str,
+    ext: &'a str,
+    account: Option<Uuid>,
+    contact: Option<Uuid>,
+    opportunity: Option<Uuid>,
+    engagement_type: Option<Uuid>,
+    sort_at: DateTime<Utc>,
+    remote_updated_at: Option<DateTime<Utc>>,
+    data: &'a str,
+    cols: &'a Listed,
+    remote_data: std::borrow::Cow<'a, str>,
+}
+
+impl Nested {
+    fn row(&self, kind: &'static str, now: &DateTime<Utc>) -> RecordWrite<'_> {
+        RecordWrite {
+            kind,
+            ext: &self.ext,
+            account: None,
+            contact: None,
+            opportunity: None,
+            engagement_type: None,
+            sort_at: *now,
+            remote_updated_at: None,
+            data: &self.data,
+            cols: &self.cols,
+            remote_data: self.remote.as_str().into(),
+        }
+    }
 }
 
 fn iso(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+fn object(v: &serde_json::Value) -> &JsonObject {
+    v.as_object().expect("the generator renders objects")
+}
+
 impl Shape {
-    /// The `data` columns as Liaison's domain types serialise them (camelCase fields).
+    /// The `data` columns as Liaison's domain types serialise them (camelCase fields), and
+    /// the raw payloads as the face keeps them from the JSON the scenario sends.
     fn of(e: &Engagement) -> Shape {
         let a = &e.account;
         let o = &e.opportunity;
+        let mut sent = Vec::new();
+        crate::render::engagement_json(e, true, &mut sent);
+        let sent: serde_json::Value = serde_json::from_slice(&sent).expect("rendered JSON");
+        let whole = |key: &str| object(&sent[key]).clone();
         let account_data = serde_json::json!({
             "name": a.name, "latitude": a.latitude, "longitude": a.longitude,
             "addresses": [{"country": a.address.country, "street": a.address.street,
@@ -100,7 +215,12 @@ impl Shape {
                 "name": c.name, "latitude": null, "longitude": null, "addresses": [],
                 "phoneNumbers": [c.phone], "emailAddresses": [c.email], "lastActivityAt": null,
             });
-            (c.external_id.clone(), data.to_string())
+            Nested {
+                ext: c.external_id.clone(),
+                data: data.to_string(),
+                cols: Listed::titled(&c.name),
+                remote: serde_json::Value::Object(whole("contact")).to_string(),
+            }
         });
         let opportunity_data = serde_json::json!({
             "name": o.name, "amount": o.amount, "closedAt": o.closed_at.as_ref().map(iso),
@@ -115,8 +235,12 @@ impl Shape {
         })
         .to_string();
         Shape {
-            account_ext: a.external_id.clone(),
-            account_data,
+            account: Nested {
+                ext: a.external_id.clone(),
+                data: account_data,
+                cols: Listed::titled(&a.name),
+                remote: serde_json::Value::Object(whole("account")).to_string(),
+            },
             contact,
             type_ext: e.engagement_type.external_id,
             type_name: e.engagement_type.name,
@@ -125,7 +249,26 @@ impl Shape {
             rep_email: e.rep.email.clone(),
             rep_name: e.rep.name.clone(),
             opportunity_data,
+            opportunity_cols: Listed {
+                remote_created_at: Some(o.remote_created_at),
+                ..Listed::titled(&o.name)
+            },
+            opportunity_remote: Remote::of(
+                object(&sent["opportunity"]),
+                &["account", "contact", "opportunityContacts"],
+            ),
             engagement_data,
+            engagement_cols: Listed {
+                start_time: Some(e.start),
+                end_time: Some(e.end),
+                direction: e.direction,
+                remote_created_at: Some(e.remote_created_at),
+                ..Listed::titled(&e.subject)
+            },
+            engagement_remote: Remote::of(
+                object(&sent),
+                &["account", "contact", "lead", "opportunity"],
+            ),
             start: e.start,
             remote_updated_at: e.remote_updated_at,
         }
@@ -153,6 +296,48 @@ struct WriteRow<'a> {
     engagement_ext: String,
     opportunity_ext: String,
     now: DateTime<Utc>,
+}
+
+impl WriteRow<'_> {
+    fn opportunity(&self, account: Uuid, contact: Option<Uuid>) -> RecordWrite<'_> {
+        let s = self.shape;
+        RecordWrite {
+            kind: "opportunity",
+            ext: &self.opportunity_ext,
+            account: Some(account),
+            contact,
+            opportunity: None,
+            engagement_type: None,
+            sort_at: self.now,
+            remote_updated_at: None,
+            data: &s.opportunity_data,
+            cols: &s.opportunity_cols,
+            remote_data: s.opportunity_remote.with_ext(&self.opportunity_ext).into(),
+        }
+    }
+
+    fn engagement(
+        &self,
+        account: Uuid,
+        contact: Option<Uuid>,
+        opportunity: Uuid,
+        engagement_type: Uuid,
+    ) -> RecordWrite<'_> {
+        let s = self.shape;
+        RecordWrite {
+            kind: "engagement",
+            ext: &self.engagement_ext,
+            account: Some(account),
+            contact,
+            opportunity: Some(opportunity),
+            engagement_type: Some(engagement_type),
+            sort_at: s.start,
+            remote_updated_at: Some(s.remote_updated_at),
+            data: &s.engagement_data,
+            cols: &s.engagement_cols,
+            remote_data: s.engagement_remote.with_ext(&self.engagement_ext).into(),
+        }
+    }
 }
 
 /// Reads columns with their types and drops them: decoding every column is part of what a

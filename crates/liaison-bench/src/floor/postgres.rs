@@ -47,76 +47,73 @@ async fn record_event(
     event(c, f.org, kind, id, after, now).await
 }
 
+/// Binds a record's columns as `$1..$20`, in the order of `INSERT_RECORD`.
+fn bind_record<'q>(
+    sql: &'q str,
+    id: Uuid,
+    f: &FloorIds,
+    r: &'q RecordWrite<'_>,
+    now: Ts,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let c = r.cols;
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(f.org)
+        .bind(f.connection)
+        .bind(r.kind)
+        .bind(r.ext)
+        .bind(r.account)
+        .bind(r.contact)
+        .bind(r.opportunity)
+        .bind(r.engagement_type)
+        .bind(r.sort_at)
+        .bind(r.remote_updated_at)
+        .bind(now)
+        .bind(r.data)
+        .bind(&c.title)
+        .bind(&c.title_key)
+        .bind(c.start_time)
+        .bind(c.end_time)
+        .bind(c.direction)
+        .bind(c.remote_created_at)
+        .bind(r.remote_data.as_ref())
+}
+
 async fn ensure_record(
     c: &mut PgConnection,
     f: &FloorIds,
-    kind: &str,
-    ext: &str,
-    data: &str,
+    r: &RecordWrite<'_>,
     now: &Ts,
 ) -> sqlx::Result<Uuid> {
     let found: Option<Uuid> = sqlx::query_scalar(FIND_RECORD)
         .bind(f.org)
         .bind(f.connection)
-        .bind(kind)
-        .bind(ext)
+        .bind(r.kind)
+        .bind(r.ext)
         .fetch_optional(&mut *c)
         .await?;
     if let Some(id) = found {
         return Ok(id);
     }
     let id = Uuid::now_v7();
-    sqlx::query(INSERT_RECORD)
-        .bind(id)
-        .bind(f.org)
-        .bind(f.connection)
-        .bind(kind)
-        .bind(ext)
-        .bind(None::<Uuid>)
-        .bind(None::<Uuid>)
-        .bind(None::<Uuid>)
-        .bind(None::<Uuid>)
-        .bind(now)
-        .bind(None::<Ts>)
-        .bind(now)
-        .bind(now)
-        .bind(data)
+    bind_record(INSERT_RECORD, id, f, r, *now)
         .execute(&mut *c)
         .await?;
-    record_event(c, f, kind, id, ext, data, now).await?;
+    record_event(c, f, r.kind, id, r.ext, r.data, now).await?;
     Ok(id)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn upsert_record(
     c: &mut PgConnection,
     f: &FloorIds,
-    kind: &str,
-    ext: &str,
-    refs: (Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>),
-    sort_at: &Ts,
-    remote_updated_at: Option<&Ts>,
-    data: &str,
+    r: &RecordWrite<'_>,
     now: &Ts,
 ) -> sqlx::Result<Uuid> {
-    let id: Uuid = sqlx::query_scalar(UPSERT_RECORD)
-        .bind(Uuid::now_v7())
-        .bind(f.org)
-        .bind(f.connection)
-        .bind(kind)
-        .bind(ext)
-        .bind(refs.0)
-        .bind(refs.1)
-        .bind(refs.2)
-        .bind(refs.3)
-        .bind(sort_at)
-        .bind(remote_updated_at)
-        .bind(now)
-        .bind(now)
-        .bind(data)
+    let row = bind_record(UPSERT_RECORD, Uuid::now_v7(), f, r, *now)
         .fetch_one(&mut *c)
         .await?;
-    record_event(c, f, kind, id, ext, data, now).await?;
+    let id: Uuid = row.try_get(0)?;
+    record_event(c, f, r.kind, id, r.ext, r.data, now).await?;
     Ok(id)
 }
 
@@ -126,9 +123,9 @@ pub(super) async fn nested(
     s: &Shape,
     now: &Ts,
 ) -> sqlx::Result<(Uuid, Option<Uuid>, Uuid, Uuid)> {
-    let account = ensure_record(c, f, "account", &s.account_ext, &s.account_data, now).await?;
+    let account = ensure_record(c, f, &s.account.row("account", now), now).await?;
     let contact = match &s.contact {
-        Some((ext, data)) => Some(ensure_record(c, f, "contact", ext, data, now).await?),
+        Some(contact) => Some(ensure_record(c, f, &contact.row("contact", now), now).await?),
         None => None,
     };
     let found: Option<Uuid> = sqlx::query_scalar(FIND_TYPE)
@@ -190,27 +187,11 @@ pub(super) async fn sync_one(
     let s = w.shape;
     let now = &w.now;
     let (account, contact, etype, rep) = nested(c, f, s, now).await?;
-    let opportunity = upsert_record(
-        c,
-        f,
-        "opportunity",
-        &w.opportunity_ext,
-        (Some(account), contact, None, None),
-        now,
-        None,
-        &s.opportunity_data,
-        now,
-    )
-    .await?;
+    let opportunity = upsert_record(c, f, &w.opportunity(account, contact), now).await?;
     let engagement = upsert_record(
         c,
         f,
-        "engagement",
-        &w.engagement_ext,
-        (Some(account), contact, Some(opportunity), Some(etype)),
-        &s.start,
-        Some(&s.remote_updated_at),
-        &s.engagement_data,
+        &w.engagement(account, contact, opportunity, etype),
         now,
     )
     .await?;

@@ -47,75 +47,69 @@ fn numbered(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
+/// A record's columns as `?1..?20`, in the order of `INSERT_RECORD`.
+fn record_params<'a>(
+    id: Uuid,
+    f: &FloorIds,
+    r: &'a RecordWrite<'_>,
+    now: &DateTime<Utc>,
+) -> [Box<dyn rusqlite::ToSql + 'a>; 20] {
+    let c = r.cols;
+    [
+        Box::new(id),
+        Box::new(f.org),
+        Box::new(f.connection),
+        Box::new(r.kind),
+        Box::new(r.ext),
+        Box::new(r.account),
+        Box::new(r.contact),
+        Box::new(r.opportunity),
+        Box::new(r.engagement_type),
+        Box::new(ts(&r.sort_at)),
+        Box::new(r.remote_updated_at.as_ref().map(ts)),
+        Box::new(ts(now)),
+        Box::new(r.data),
+        Box::new(c.title.as_str()),
+        Box::new(c.title_key.as_str()),
+        Box::new(c.start_time.as_ref().map(ts)),
+        Box::new(c.end_time.as_ref().map(ts)),
+        Box::new(c.direction),
+        Box::new(c.remote_created_at.as_ref().map(ts)),
+        Box::new(r.remote_data.as_ref()),
+    ]
+}
+
 fn ensure_record(
     c: &Connection,
     f: &FloorIds,
-    kind: &str,
-    ext: &str,
-    data: &str,
+    r: &RecordWrite<'_>,
     now: &DateTime<Utc>,
 ) -> rusqlite::Result<Uuid> {
     let found: Option<Uuid> = c
         .prepare_cached(&numbered(FIND_RECORD))?
-        .query_row(params![f.org, f.connection, kind, ext], |r| r.get(0))
+        .query_row(params![f.org, f.connection, r.kind, r.ext], |r| r.get(0))
         .optional()?;
     if let Some(id) = found {
         return Ok(id);
     }
     let id = Uuid::now_v7();
     c.prepare_cached(&numbered(INSERT_RECORD))?
-        .execute(params![
-            id,
-            f.org,
-            f.connection,
-            kind,
-            ext,
-            None::<Uuid>,
-            None::<Uuid>,
-            None::<Uuid>,
-            None::<Uuid>,
-            ts(now),
-            None::<i64>,
-            ts(now),
-            ts(now),
-            data
-        ])?;
-    record_event(c, f, kind, id, ext, data, now)?;
+        .execute(rusqlite::params_from_iter(record_params(id, f, r, now)))?;
+    record_event(c, f, r.kind, id, r.ext, r.data, now)?;
     Ok(id)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn upsert_record(
     c: &Connection,
     f: &FloorIds,
-    kind: &str,
-    ext: &str,
-    refs: (Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>),
-    sort_at: &DateTime<Utc>,
-    remote_updated_at: Option<&DateTime<Utc>>,
-    data: &str,
+    r: &RecordWrite<'_>,
     now: &DateTime<Utc>,
 ) -> rusqlite::Result<Uuid> {
     let id: Uuid = c.prepare_cached(&numbered(UPSERT_RECORD))?.query_row(
-        params![
-            Uuid::now_v7(),
-            f.org,
-            f.connection,
-            kind,
-            ext,
-            refs.0,
-            refs.1,
-            refs.2,
-            refs.3,
-            ts(sort_at),
-            remote_updated_at.map(ts),
-            ts(now),
-            ts(now),
-            data
-        ],
+        rusqlite::params_from_iter(record_params(Uuid::now_v7(), f, r, now)),
         |r| r.get(0),
     )?;
-    record_event(c, f, kind, id, ext, data, now)?;
+    record_event(c, f, r.kind, id, r.ext, r.data, now)?;
     Ok(id)
 }
 
@@ -127,9 +121,9 @@ pub(super) fn nested(
     s: &Shape,
     now: &DateTime<Utc>,
 ) -> rusqlite::Result<(Uuid, Option<Uuid>, Uuid, Uuid)> {
-    let account = ensure_record(c, f, "account", &s.account_ext, &s.account_data, now)?;
+    let account = ensure_record(c, f, &s.account.row("account", now), now)?;
     let contact = match &s.contact {
-        Some((ext, data)) => Some(ensure_record(c, f, "contact", ext, data, now)?),
+        Some(contact) => Some(ensure_record(c, f, &contact.row("contact", now), now)?),
         None => None,
     };
     let found: Option<Uuid> = c
@@ -182,26 +176,11 @@ pub(super) fn sync_one(c: &Connection, f: &FloorIds, w: &WriteRow<'_>) -> rusqli
     let s = w.shape;
     let now = &w.now;
     let (account, contact, etype, rep) = nested(c, f, s, now)?;
-    let opportunity = upsert_record(
-        c,
-        f,
-        "opportunity",
-        &w.opportunity_ext,
-        (Some(account), contact, None, None),
-        now,
-        None,
-        &s.opportunity_data,
-        now,
-    )?;
+    let opportunity = upsert_record(c, f, &w.opportunity(account, contact), now)?;
     let engagement = upsert_record(
         c,
         f,
-        "engagement",
-        &w.engagement_ext,
-        (Some(account), contact, Some(opportunity), Some(etype)),
-        &s.start,
-        Some(&s.remote_updated_at),
-        &s.engagement_data,
+        &w.engagement(account, contact, opportunity, etype),
         now,
     )?;
     let participant = Uuid::now_v7();
