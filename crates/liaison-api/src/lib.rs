@@ -4,12 +4,12 @@
 pub mod decode;
 mod docs;
 pub mod integrations;
+mod ops;
 mod request;
 
 use axum::Router;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
-use docs::Routes;
 use liaison_engine::Engine;
 use liaison_store::Store;
 use std::sync::Arc;
@@ -40,6 +40,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: every face, the health check, the API's description with its docs
 /// page, and the shared layers.
 pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
+    ops::init_metrics();
     let state = AppState { engine };
     let (routes, doc) = described::<S>();
     routes
@@ -64,8 +65,11 @@ pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }),
         )
+        .layer(axum::middleware::from_fn(request::rate_headers))
+        .layer(axum::middleware::from_fn(ops::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(ops::keep_sane_request_id))
 }
 
 /// Where the API's OpenAPI document is served.
@@ -80,7 +84,7 @@ pub fn openapi<S: Store>() -> OpenApi {
 
 /// Every route with its description, both made by the same declarations.
 fn described<S: Store>() -> (Router<AppState<S>>, OpenApi) {
-    let (health, health_doc) = Routes::new().op(__path_healthz, healthz).split();
+    let (health, health_doc) = ops::routes::<S>().split();
     let (integrations, integrations_doc) = integrations::router::<S>();
     let mut doc = health_doc.nest("/v1", integrations_doc);
     doc.info = InfoBuilder::new()
@@ -129,22 +133,4 @@ async fn no_face(uri: axum::http::Uri) -> impl IntoResponse {
         StatusCode::NOT_FOUND,
         axum::Json(serde_json::json!({"error": format!("no API is served at {}", uri.path())})),
     )
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-struct Health {
-    /// Always `ok`.
-    status: &'static str,
-}
-
-/// Liveness: 200 while the server runs.
-#[utoipa::path(
-    get,
-    path = "/healthz",
-    tag = "Health",
-    security(()),
-    responses((status = 200, description = "The server runs", body = Health)),
-)]
-async fn healthz() -> axum::Json<Health> {
-    axum::Json(Health { status: "ok" })
 }

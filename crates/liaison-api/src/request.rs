@@ -3,11 +3,17 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
-use liaison_domain::Error;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use liaison_domain::{Error, RateWindow};
+use liaison_engine::{Caller, Engine};
+use liaison_store::Store;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 /// The largest single-record body.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -64,7 +70,7 @@ fn check_json(declared: &axum::http::HeaderValue) -> Result<(), Error> {
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
-pub fn bearer(parts: &Parts) -> Result<&str, Error> {
+fn bearer(parts: &Parts) -> Result<&str, Error> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
@@ -81,6 +87,56 @@ pub fn bearer(parts: &Parts) -> Result<&str, Error> {
         ));
     }
     Ok(token.trim())
+}
+
+/// The caller of a request, authenticated by its bearer token and counted against its rate.
+/// Every face authenticates through this, so every face limits the same way.
+pub async fn authenticate<S: Store>(parts: &Parts, engine: &Engine<S>) -> Result<Caller, Error> {
+    let caller = engine.authenticate(bearer(parts)?).await?;
+    let admitted = engine.admit(&caller);
+    if let Some(slot) = parts.extensions.get::<RateSlot>() {
+        match &admitted {
+            Ok(Some(window)) | Err(Error::RateLimited { window, .. }) => slot.fill(*window),
+            _ => {}
+        }
+    }
+    admitted.map(|_| caller)
+}
+
+/// Where the request's token stands against its rate, once `authenticate` has counted it. The
+/// layer that put it in the request's extensions writes it out as `RateLimit-*` headers.
+#[derive(Clone, Default)]
+pub struct RateSlot(Arc<OnceLock<RateWindow>>);
+
+impl RateSlot {
+    fn fill(&self, window: RateWindow) {
+        let _ = self.0.set(window);
+    }
+}
+
+const RATE_LIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+const RATE_LIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+const RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+/// Whole seconds for a header: rounded up, so that a client that waits that long is served.
+pub fn header_seconds(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// The layer behind `RateSlot`: every answer to a request that a token was counted for
+/// carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the
+/// whole limit is available again).
+pub async fn rate_headers(mut req: Request, next: Next) -> Response {
+    let slot = RateSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut response = next.run(req).await;
+    if let Some(w) = slot.0.get() {
+        let h = response.headers_mut();
+        h.insert(RATE_LIMIT_LIMIT, HeaderValue::from(w.limit));
+        h.insert(RATE_LIMIT_REMAINING, HeaderValue::from(w.remaining));
+        h.insert(RATE_LIMIT_RESET, HeaderValue::from(header_seconds(w.reset)));
+    }
+    response
 }
 
 /// Query parameters as a map; a repeated parameter keeps its last value. Every parameter has

@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use liaison::{Server, with_store};
+use liaison::{RateLimit, Server, Settings, with_store};
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -196,7 +196,12 @@ pub fn serve_liaison(database_url: &str, listen: &str) -> anyhow::Result<()> {
         .init();
     server_runtime()?.block_on(async {
         with_store!(database_url, |store| {
-            let server = Server::bind(store, listen).await?;
+            // Every request goes through the rate limiter, as in production, at a limit no
+            // scenario reaches: the benchmark measures the limiter's cost, never its refusals.
+            let settings = Settings {
+                rate_limit: RateLimit(Some(std::num::NonZeroU32::MAX)),
+            };
+            let server = Server::bind_with(store, listen, &settings).await?;
             if server.bootstrap_token.is_some() {
                 tracing::warn!("the database was empty; the benchmark creates its tokens first");
             }

@@ -466,7 +466,7 @@ pub async fn create_tenants(url: &str, orgs: usize) -> anyhow::Result<Vec<Tenant
         for k in 0..orgs.max(1) {
             let name = org_name(k);
             let created = engine
-                .create_token(&name, "crm", "liaison-bench", Scope::all())
+                .create_token(&name, "crm", "liaison-bench", Scope::all(), None)
                 .await?;
             tenants.push(Tenant {
                 name,

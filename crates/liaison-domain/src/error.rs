@@ -37,9 +37,26 @@ pub enum Error {
     /// The body is in a format the endpoint does not read.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The caller's token used up its request rate; it may call again after `retry_after`.
+    #[error("rate limit of {} requests per minute exceeded", .window.limit)]
+    RateLimited {
+        window: RateWindow,
+        retry_after: std::time::Duration,
+    },
     /// Anything the caller cannot fix; the message is for the log only.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Where a token stands against its request rate, as the `RateLimit-*` headers tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateWindow {
+    /// Requests allowed per minute.
+    pub limit: u32,
+    /// Requests that may still be made at once.
+    pub remaining: u32,
+    /// Until the whole limit is available again.
+    pub reset: std::time::Duration,
 }
 
 impl From<Issues> for Error {

@@ -15,7 +15,7 @@ pub mod secret;
 pub mod time;
 pub mod values;
 
-pub use error::{Error, Result};
+pub use error::{Error, RateWindow, Result};
 pub use ids::*;
 pub use issues::{Issue, Issues, PathSeg};
 pub use patch::Patch;

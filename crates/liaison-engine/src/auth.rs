@@ -8,6 +8,7 @@ use liaison_domain::{ConnectionId, Error, OrgId, Result, TokenId, secret};
 use liaison_store::prelude::*;
 use liaison_store::{Connection, Org, Store, Token, WriteTx};
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::RwLock;
 use std::time::{Duration, Instant as Clock};
 
@@ -26,6 +27,8 @@ pub struct Caller {
     pub token_name: String,
     pub token_created_at: Instant,
     pub scopes: ScopeSet,
+    /// The token's own requests per minute, when it has one.
+    pub rate_limit: Option<NonZeroU32>,
 }
 
 impl Caller {
@@ -104,18 +107,21 @@ impl<S: Store> Engine<S> {
             token_name: token.name,
             token_created_at: token.created_at,
             scopes: token.scopes,
+            rate_limit: token.rate_limit,
         };
         self.tokens.put(hash, caller.clone());
         Ok(caller)
     }
 
-    /// Creates a token for `org`/`connection`, creating both when missing.
+    /// Creates a token for `org`/`connection`, creating both when missing. `rate_limit`: its
+    /// own requests per minute, instead of the server's default.
     pub async fn create_token(
         &self,
         org_name: &str,
         connection_name: &str,
         token_name: &str,
         scopes: ScopeSet,
+        rate_limit: Option<NonZeroU32>,
     ) -> Result<NewToken> {
         if org_name.trim().is_empty() || connection_name.trim().is_empty() {
             return Err(Error::BadRequest(
@@ -135,6 +141,7 @@ impl<S: Store> Engine<S> {
                 scopes: scopes.clone(),
                 created_at: now(),
                 revoked_at: None,
+                rate_limit,
             };
             tx.insert_token(&token).await.map_err(store_error)?;
             Ok(NewToken { token, secret })
@@ -150,7 +157,7 @@ impl<S: Store> Engine<S> {
         if orgs > 0 {
             return Ok(None);
         }
-        self.create_token("default", "default", "bootstrap", Scope::all())
+        self.create_token("default", "default", "bootstrap", Scope::all(), None)
             .await
             .map(Some)
     }

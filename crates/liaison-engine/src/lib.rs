@@ -3,6 +3,7 @@
 
 mod auth;
 mod keys;
+mod limits;
 mod participants;
 mod people;
 mod reads;
@@ -13,6 +14,7 @@ mod users;
 mod views;
 
 pub use auth::{Caller, NewToken};
+pub use limits::DEFAULT_RATE_LIMIT;
 pub use reads::{Listing, MAX_PAGE, Page, RecordRef};
 pub use views::{EngagementView, Expand, OpportunityView, ParticipantView};
 
@@ -21,6 +23,14 @@ use liaison_domain::{Error, Result};
 use liaison_store::prelude::*;
 use liaison_store::{Store, StoreError, WriteTx};
 
+/// The operators' gauges at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Gauges {
+    pub pool: liaison_store::PoolUse,
+    /// The numbers of the oldest and the newest outbox event, when there is one.
+    pub outbox: Option<(i64, i64)>,
+}
+
 /// How often a write that lost a race is run before giving up with 409.
 const WRITE_ATTEMPTS: u32 = 4;
 
@@ -28,6 +38,7 @@ pub struct Engine<S: Store> {
     store: S,
     cursors: CursorCodec,
     tokens: auth::TokenCache,
+    limits: limits::RateLimits,
 }
 
 impl<S: Store> Engine<S> {
@@ -52,11 +63,40 @@ impl<S: Store> Engine<S> {
             store,
             cursors: CursorCodec::new(key.as_bytes()),
             tokens: auth::TokenCache::default(),
+            limits: limits::RateLimits::new(Some(DEFAULT_RATE_LIMIT)),
         })
+    }
+
+    /// Requests per minute for tokens that carry no limit of their own; `None` for none.
+    pub fn with_rate_limit(mut self, default: Option<std::num::NonZeroU32>) -> Self {
+        self.limits = limits::RateLimits::new(default);
+        self
+    }
+
+    /// Counts one request of `caller` against its token's rate: where it stands (`None` when
+    /// nothing limits it), or `RateLimited` when it must wait. A batch is one request.
+    pub fn admit(&self, caller: &Caller) -> Result<Option<liaison_domain::RateWindow>> {
+        self.limits.admit(caller.token, caller.rate_limit)
     }
 
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Whether the store answers and holds every migration: what `/readyz` reports.
+    pub async fn ready(&self) -> Result<()> {
+        self.store.ready().await.map_err(store_error)
+    }
+
+    /// What the operators' gauges show: the store's connections and the outbox.
+    pub async fn gauges(&self) -> Result<Gauges> {
+        let mut tx = self.store.read().await.map_err(store_error)?;
+        let outbox = tx.outbox_span().await.map_err(store_error)?;
+        drop(tx);
+        Ok(Gauges {
+            pool: self.store.pool_use(),
+            outbox,
+        })
     }
 }
 

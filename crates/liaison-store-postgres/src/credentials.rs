@@ -93,7 +93,7 @@ impl CredentialsWrite for PgTx {
 
     async fn insert_token(&mut self, t: &Token) -> Result<()> {
         let sql = format!(
-            "INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            "INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT DO NOTHING"
         );
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -106,6 +106,7 @@ impl CredentialsWrite for PgTx {
             .bind(t.scopes.to_string())
             .bind(t.created_at)
             .bind(t.revoked_at)
+            .bind(t.rate_limit.map(|n| i64::from(n.get())))
             .execute(self.c())
             .await
             .map_err(db)?;

@@ -160,6 +160,36 @@ impl Store for PgStore {
         list::backfill(&self.pool).await
     }
 
+    async fn ready(&self) -> Result<()> {
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let missing = MIGRATOR
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .count();
+        if missing > 0 {
+            return Err(StoreError::Backend(format!(
+                "{missing} of {} migrations not applied",
+                MIGRATOR.iter().count()
+            )));
+        }
+        Ok(())
+    }
+
+    fn pool_use(&self) -> PoolUse {
+        let open = self.pool.size();
+        let idle = self.pool.num_idle() as u32;
+        PoolUse {
+            max: self.pool.options().get_max_connections(),
+            open,
+            in_use: open.saturating_sub(idle),
+        }
+    }
+
     fn backend_name(&self) -> &'static str {
         "postgres"
     }
@@ -334,7 +364,7 @@ const USER_COLS: &str = "id, org_id, email, phone_number, first_name, last_name,
 const PARTICIPANT_COLS: &str = "id, org_id, connection_id, parent_kind, parent_id, \
     crm_user_id, name, share, deleted_at, created_at, updated_at";
 const TOKEN_COLS: &str =
-    "id, org_id, connection_id, name, prefix, hash, scopes, created_at, revoked_at";
+    "id, org_id, connection_id, name, prefix, hash, scopes, created_at, revoked_at, rate_limit";
 const EVENT_COLS: &str = "seq, id, org_id, entity, entity_id, action, before, after, at";
 
 fn uuids<T: Copy + Into<Uuid>>(ids: &[T]) -> Vec<Uuid> {

@@ -15,6 +15,15 @@ impl OutboxRead for PgTx {
             .bind(i64::from(limit));
         self.all(q, event).await
     }
+
+    async fn outbox_span(&mut self) -> Result<Option<(i64, i64)>> {
+        let (first, last): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT min(seq), max(seq) FROM events")
+                .fetch_one(self.c())
+                .await
+                .map_err(db)?;
+        Ok(first.zip(last))
+    }
 }
 
 impl OutboxWrite for PgTx {

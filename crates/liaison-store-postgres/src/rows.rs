@@ -204,6 +204,7 @@ pub fn token(r: &PgRow) -> Result<Token> {
         scopes: ScopeSet::parse(&s(r, "scopes")?).map_err(|_| corrupt("scopes"))?,
         created_at: t(r, "created_at")?,
         revoked_at: ot(r, "revoked_at")?,
+        rate_limit: stored_rate_limit(r.try_get("rate_limit").map_err(db)?)?,
     })
 }
 

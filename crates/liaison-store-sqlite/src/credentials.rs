@@ -97,7 +97,7 @@ impl CredentialsWrite for SqliteTx {
     async fn insert_token(&mut self, t: &Token) -> Result<()> {
         self.exec(
             &format!(
-                "INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                "INSERT INTO tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
             ),
             params![
                 t.id.uuid(),
@@ -109,6 +109,7 @@ impl CredentialsWrite for SqliteTx {
                 t.scopes.to_string(),
                 ts(&t.created_at),
                 ots(&t.revoked_at),
+                t.rate_limit.map(|n| i64::from(n.get())),
             ],
         )?;
         Ok(())

@@ -155,12 +155,74 @@ impl SqliteStore {
         })
     }
 
+    /// Every migration, in order; `PRAGMA user_version` counts those applied.
+    const MIGRATIONS: [&'static str; 3] = [
+        include_str!("../migrations/0001_core.sql"),
+        include_str!("../migrations/0002_record_columns.sql"),
+        include_str!("../migrations/0003_token_rate_limits.sql"),
+    ];
+
     fn migrations() -> rusqlite_migration::Migrations<'static> {
-        rusqlite_migration::Migrations::new(vec![
-            rusqlite_migration::M::up(include_str!("../migrations/0001_core.sql")),
-            rusqlite_migration::M::up(include_str!("../migrations/0002_record_columns.sql")),
-        ])
+        rusqlite_migration::Migrations::new(
+            Self::MIGRATIONS
+                .iter()
+                .map(|m| rusqlite_migration::M::up(m))
+                .collect(),
+        )
     }
+
+    /// A read session on a pooled reader (one opened when the pool has none free).
+    async fn reader(&self) -> Result<SqliteTx> {
+        let permit = self
+            .inner
+            .read_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(backend)?;
+        let pooled = self.inner.readers.lock().map_err(backend)?.pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open(&self.inner.path, true)?,
+        };
+        // One read transaction for the whole session: the queries behind one view see one
+        // snapshot, and the WAL read lock is taken once instead of once per statement.
+        conn.execute_batch("BEGIN").map_err(db)?;
+        Ok(SqliteTx(Session::Read {
+            conn: Some(conn),
+            store: self.inner.clone(),
+            _permit: permit,
+        }))
+    }
+}
+
+/// Writes a consistent copy of the database a `sqlite:` URL names to the new file `to`, while
+/// a server keeps writing to it: SQLite's `VACUUM INTO` on a read-only connection of its own
+/// reads one snapshot, so the copy holds exactly the transactions committed before it began,
+/// compacted. Nothing of the source is changed or locked against writers. Refused when `to`
+/// exists.
+pub async fn backup(url: &str, to: &std::path::Path) -> Result<()> {
+    let source = path_of(url)?;
+    if !std::path::Path::new(&source).exists() {
+        return Err(StoreError::Backend(format!("{source} does not exist")));
+    }
+    if to.exists() {
+        return Err(StoreError::Backend(format!(
+            "{} exists: a backup is written to a new file",
+            to.display()
+        )));
+    }
+    let target = to
+        .to_str()
+        .ok_or_else(|| StoreError::Backend("the backup path is not UTF-8".into()))?
+        .to_owned();
+    tokio::task::spawn_blocking(move || {
+        let conn = open(&source, true)?;
+        conn.execute("VACUUM INTO ?1", [&target]).map_err(db)?;
+        Ok(())
+    })
+    .await
+    .map_err(backend)?
 }
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -186,26 +248,34 @@ impl Store for SqliteStore {
     }
 
     async fn read(&self) -> Result<ReadOnly<SqliteTx>> {
-        let permit = self
-            .inner
-            .read_permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(backend)?;
-        let pooled = self.inner.readers.lock().map_err(backend)?.pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => open(&self.inner.path, true)?,
-        };
-        // One read transaction for the whole session: the queries behind one view see one
-        // snapshot, and the WAL read lock is taken once instead of once per statement.
-        conn.execute_batch("BEGIN").map_err(db)?;
-        Ok(ReadOnly::new(SqliteTx(Session::Read {
-            conn: Some(conn),
-            store: self.inner.clone(),
-            _permit: permit,
-        })))
+        Ok(ReadOnly::new(self.reader().await?))
+    }
+
+    async fn ready(&self) -> Result<()> {
+        let tx = self.reader().await?;
+        let applied: i64 = tx
+            .c()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        let known = Self::MIGRATIONS.len() as i64;
+        if applied < known {
+            return Err(StoreError::Backend(format!(
+                "{applied} of {known} migrations applied"
+            )));
+        }
+        Ok(())
+    }
+
+    fn pool_use(&self) -> PoolUse {
+        let open = self.inner.readers.lock().map_or(0, |r| r.len()) as u32;
+        let reading = READERS as u32 - self.inner.read_permits.available_permits() as u32;
+        // The writer is always open; it is in use while a write unit or a batch holds it.
+        let writing = u32::from(self.inner.writer.busy());
+        PoolUse {
+            max: READERS as u32 + 1,
+            open: 1 + open + reading,
+            in_use: reading + writing,
+        }
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -328,7 +398,7 @@ const USER_COLS: &str = "id, org_id, email, phone_number, first_name, last_name,
 const PARTICIPANT_COLS: &str = "id, org_id, connection_id, parent_kind, parent_id, \
     crm_user_id, name, share, deleted_at, created_at, updated_at";
 const TOKEN_COLS: &str =
-    "id, org_id, connection_id, name, prefix, hash, scopes, created_at, revoked_at";
+    "id, org_id, connection_id, name, prefix, hash, scopes, created_at, revoked_at, rate_limit";
 const EVENT_COLS: &str = "seq, id, org_id, entity, entity_id, action, before, after, at";
 
 /// `SELECT <cols> FROM <table> WHERE id IN (…) AND org_id = ?` for a list of ids. The unary

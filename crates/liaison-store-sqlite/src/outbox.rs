@@ -13,6 +13,16 @@ impl OutboxRead for SqliteTx {
             event,
         )
     }
+
+    async fn outbox_span(&mut self) -> Result<Option<(i64, i64)>> {
+        let span: (Option<i64>, Option<i64>) = self
+            .c()
+            .query_row("SELECT min(seq), max(seq) FROM events", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(db)?;
+        Ok(span.0.zip(span.1))
+    }
 }
 
 impl OutboxWrite for SqliteTx {

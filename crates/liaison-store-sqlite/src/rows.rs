@@ -208,6 +208,7 @@ pub fn token(r: &Row) -> Result<Token> {
         scopes: ScopeSet::parse(&get::<String>(r, 6)?).map_err(|_| corrupt("scopes"))?,
         created_at: t(r, 7)?,
         revoked_at: ot(r, 8)?,
+        rate_limit: stored_rate_limit(get(r, 9)?)?,
     })
 }
 

@@ -117,6 +117,11 @@ impl WriterQueue {
         }
     }
 
+    /// Whether a unit (or anything else) holds the writer at this moment.
+    pub fn busy(&self) -> bool {
+        self.writer.try_lock().is_err()
+    }
+
     /// Locks the writer outside any unit (migrations, shutdown), after committing any group
     /// still open.
     pub async fn exclusive(&self) -> OwnedMutexGuard<Writer> {

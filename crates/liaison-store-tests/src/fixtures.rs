@@ -194,6 +194,7 @@ pub fn token(t: &Tenant, hash: &str) -> Token {
         scopes: ScopeSet::parse("read,engagements:write").expect("scopes"),
         created_at: now(),
         revoked_at: None,
+        rate_limit: None,
     }
 }
 

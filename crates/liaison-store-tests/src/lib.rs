@@ -54,6 +54,8 @@ macro_rules! conformance_tests {
             participants,
             events_in_order,
             events_follow_commit_order,
+            outbox_span,
+            readiness_and_pool_use,
             a_dropped_unit_leaves_concurrent_ones_intact,
             orgs_and_connections,
             tokens,

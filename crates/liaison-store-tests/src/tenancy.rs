@@ -251,15 +251,22 @@ pub async fn tokens<S: Store>(store: &S) {
     let revoked = Token {
         scopes: ScopeSet::parse("all").unwrap(),
         revoked_at: Some(minute(1)),
+        rate_limit: std::num::NonZeroU32::new(7),
+        ..token(&t, &unique())
+    };
+    // The largest limit a token may carry comes back whole.
+    let fast = Token {
+        rate_limit: std::num::NonZeroU32::new(u32::MAX),
         ..token(&t, &unique())
     };
     let mut tx = begin(store).await;
     tx.insert_token(&live).await.unwrap();
     tx.insert_token(&revoked).await.unwrap();
+    tx.insert_token(&fast).await.unwrap();
     tx.commit().await.unwrap();
 
     each_session!(store, tx, {
-        for tok in [&live, &revoked] {
+        for tok in [&live, &revoked, &fast] {
             assert_eq!(tx.get_token(tok.id).await.unwrap().as_ref(), Some(tok));
             let by_hash = tx.get_token_by_hash(&tok.hash).await.unwrap();
             assert_eq!(by_hash.as_ref(), Some(tok));
@@ -275,7 +282,7 @@ pub async fn tokens<S: Store>(store: &S) {
             .collect();
         assert_eq!(
             listed,
-            by_key(vec![live.clone(), revoked.clone()], |k| k.id)
+            by_key(vec![live.clone(), revoked.clone(), fast.clone()], |k| k.id)
         );
     });
 
@@ -333,4 +340,49 @@ pub async fn settings<S: Store>(store: &S) {
         );
         assert_eq!(tx.get_setting(&other).await.unwrap().as_deref(), Some("a"));
     });
+}
+
+/// The outbox's span covers every organization's events, oldest to newest.
+pub async fn outbox_span<S: Store>(store: &S) {
+    let mut tx = read(store).await;
+    let before = tx.outbox_span().await.unwrap();
+    drop(tx);
+    let (a, b) = (tenant(store).await, tenant(store).await);
+    let mut tx = begin(store).await;
+    tx.append_event(&event(a.org, "engagement")).await.unwrap();
+    tx.append_event(&event(b.org, "account")).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    let (first, last) = tx.outbox_span().await.unwrap().expect("events");
+    let newest = tx.list_events(b.org, 0, 10).await.unwrap()[0].seq;
+    let oldest_mine = tx.list_events(a.org, 0, 10).await.unwrap()[0].seq;
+    assert_eq!(last, newest, "the newest event closes the span");
+    match before {
+        None => assert_eq!(first, oldest_mine, "an empty outbox's first event opens it"),
+        Some((was_first, was_last)) => {
+            assert_eq!(first, was_first, "older events still open it");
+            assert!(oldest_mine > was_last);
+        }
+    }
+}
+
+/// A migrated store is ready, and says what its connections are doing.
+pub async fn readiness_and_pool_use<S: Store>(store: &S) {
+    store.ready().await.expect("a migrated store is ready");
+    let idle = store.pool_use();
+    assert!(
+        idle.max >= 1 && idle.open <= idle.max && idle.in_use <= idle.open,
+        "{idle:?}"
+    );
+    let tx = read(store).await;
+    let reading = store.pool_use();
+    assert!(
+        reading.in_use >= 1,
+        "a read session holds a connection: {reading:?}"
+    );
+    assert!(
+        reading.in_use <= reading.open && reading.open <= reading.max,
+        "{reading:?}"
+    );
+    drop(tx);
 }

@@ -127,6 +127,20 @@ pub struct Token {
     pub scopes: ScopeSet,
     pub created_at: Instant,
     pub revoked_at: Option<Instant>,
+    /// Requests per minute this token may make, instead of the server's default.
+    pub rate_limit: Option<std::num::NonZeroU32>,
+}
+
+/// A token's rate limit as both backends store it (a positive integer, or NULL), read back.
+pub fn stored_rate_limit(stored: Option<i64>) -> Result<Option<std::num::NonZeroU32>> {
+    stored
+        .map(|n| {
+            u32::try_from(n)
+                .ok()
+                .and_then(std::num::NonZeroU32::new)
+                .ok_or_else(|| StoreError::Backend(format!("corrupt row: rate limit {n}")))
+        })
+        .transpose()
 }
 
 /// What happened to an entity, as the outbox records it.
@@ -343,6 +357,9 @@ pub trait OutboxRead: Send {
         after_seq: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Event>>> + Send;
+    /// The numbers of the oldest and the newest event of every organization; `None` while the
+    /// outbox is empty.
+    fn outbox_span(&mut self) -> impl Future<Output = Result<Option<(i64, i64)>>> + Send;
 }
 
 /// The outbox, appended to in the transaction of the change it records.
@@ -581,6 +598,9 @@ impl<T: OutboxRead> OutboxRead for ReadOnly<T> {
     ) -> impl Future<Output = Result<Vec<Event>>> + Send {
         self.0.list_events(org, after_seq, limit)
     }
+    fn outbox_span(&mut self) -> impl Future<Output = Result<Option<(i64, i64)>>> + Send {
+        self.0.outbox_span()
+    }
 }
 
 impl<T: CredentialsRead> CredentialsRead for ReadOnly<T> {
@@ -638,10 +658,26 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn read(&self) -> impl Future<Output = Result<ReadOnly<Self::Tx>>> + Send;
     /// Applies the embedded migrations.
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Whether the database answers and holds every migration this build knows: the
+    /// readiness probe. An error says which of the two failed.
+    fn ready(&self) -> impl Future<Output = Result<()>> + Send;
+    /// The connections the store holds and how many of them are in use now, for metrics.
+    fn pool_use(&self) -> PoolUse;
     /// Which backend this is, for logs and benchmarks.
     fn backend_name(&self) -> &'static str;
     /// Closes every connection (after the server has drained).
     fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// A store's connections at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// The most connections the store opens.
+    pub max: u32,
+    /// Connections open now.
+    pub open: u32,
+    /// Of those, held by a session now.
+    pub in_use: u32,
 }
 
 /// The keys an engine fills in and a backend indexes, derived once in the domain.

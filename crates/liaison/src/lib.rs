@@ -8,6 +8,7 @@ use liaison_store_postgres::PgStore;
 use liaison_store_sqlite::SqliteStore;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -116,6 +117,51 @@ pub async fn open_postgres(url: &str) -> anyhow::Result<PgStore> {
     Ok(store)
 }
 
+/// The default request rate of tokens that carry none of their own, as `--rate-limit` and
+/// `LIAISON_RATE_LIMIT` give it: requests per minute, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit(pub Option<NonZeroU32>);
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit(Some(liaison_engine::DEFAULT_RATE_LIMIT))
+    }
+}
+
+impl std::str::FromStr for RateLimit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(RateLimit(None));
+        }
+        s.parse::<NonZeroU32>()
+            .map(|n| RateLimit(Some(n)))
+            .map_err(|_| {
+                format!(
+                    "`{s}` is not a rate limit: give requests per minute (1 to {}) or `off`",
+                    u32::MAX
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("off"),
+        }
+    }
+}
+
+/// How a server runs, beyond its database and address.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub rate_limit: RateLimit,
+}
+
 /// A server bound to its address, ready to run.
 pub struct Server<S: Store> {
     pub engine: Arc<Engine<S>>,
@@ -125,9 +171,18 @@ pub struct Server<S: Store> {
 }
 
 impl<S: Store> Server<S> {
-    /// Builds the engine (bootstrapping an empty database) and binds the listener.
+    /// Builds the engine (bootstrapping an empty database) and binds the listener, with the
+    /// default settings.
     pub async fn bind(store: S, listen: &str) -> anyhow::Result<Self> {
-        let engine = Arc::new(Engine::new(store).await?);
+        Server::bind_with(store, listen, &Settings::default()).await
+    }
+
+    pub async fn bind_with(store: S, listen: &str, settings: &Settings) -> anyhow::Result<Self> {
+        let engine = Arc::new(
+            Engine::new(store)
+                .await?
+                .with_rate_limit(settings.rate_limit.0),
+        );
         let bootstrap_token = engine.bootstrap().await?.map(|t| t.secret);
         let listener = TcpListener::bind(listen)
             .await

@@ -2,11 +2,15 @@
 //! Settings come from flags, then `LIAISON_*` environment variables, then defaults.
 
 use clap::{Args, Parser, Subcommand};
-use liaison::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN, Server, shutdown_signal, with_store};
+use liaison::{
+    DEFAULT_DATABASE_URL, DEFAULT_LISTEN, RateLimit, Server, Settings, shutdown_signal, with_store,
+};
 use liaison_domain::TokenId;
 use liaison_domain::scope::{Scope, ScopeSet};
 use liaison_domain::time::format_instant;
 use liaison_store::Store;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +40,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "LIAISON_LISTEN", default_value = DEFAULT_LISTEN)]
         listen: String,
+        /// Requests per minute a token may make, unless it carries its own limit; `off` for
+        /// no limit. Counted per token, in each instance's memory.
+        #[arg(long, env = "LIAISON_RATE_LIMIT", default_value_t = RateLimit::default())]
+        rate_limit: RateLimit,
     },
     /// Manage API tokens.
     Token {
@@ -48,6 +56,15 @@ enum Command {
     Migrate {
         #[command(flatten)]
         db: Db,
+    },
+    /// Copy a SQLite database to a new file while the server keeps writing (a consistent
+    /// snapshot). For PostgreSQL, use `pg_dump`.
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
     },
 }
 
@@ -68,6 +85,9 @@ enum TokenCommand {
         /// A name to tell the token apart in listings.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Requests per minute this token may make, instead of the server's default.
+        #[arg(long)]
+        rate_limit: Option<NonZeroU32>,
     },
     /// List tokens (never their secrets).
     List,
@@ -80,16 +100,21 @@ async fn main() -> anyhow::Result<()> {
     liaison::init_logging(liaison::LogFormat::from_env()?);
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, listen } => with_store!(&db.database_url, |store| {
+        Command::Serve {
+            db,
+            listen,
+            rate_limit,
+        } => with_store!(&db.database_url, |store| {
             let backend = store.backend_name();
-            let server = Server::bind(store, &listen).await?;
+            let settings = Settings { rate_limit };
+            let server = Server::bind_with(store, &listen, &settings).await?;
             if let Some(token) = &server.bootstrap_token {
                 println!(
                     "Created organization `default` with connection `default`.\n\
                      Its API token is shown only this once:\n\n    {token}\n"
                 );
             }
-            tracing::info!(addr = %server.local_addr()?, backend, "liaison is ready");
+            tracing::info!(addr = %server.local_addr()?, backend, rate_limit = %settings.rate_limit, "liaison is ready");
             server.run(shutdown_signal()).await
         }),
         Command::Migrate { db } => with_store!(&db.database_url, |store| {
@@ -97,6 +122,23 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }),
+        Command::Backup { db, to } => {
+            if liaison::Backend::of(&db.database_url)? != liaison::Backend::Sqlite {
+                anyhow::bail!(
+                    "`liaison backup` copies SQLite databases; back PostgreSQL up with pg_dump \
+                     (see the README)"
+                );
+            }
+            let started = std::time::Instant::now();
+            liaison_store_sqlite::backup(&db.database_url, &to).await?;
+            let bytes = std::fs::metadata(&to).map(|m| m.len()).unwrap_or(0);
+            eprintln!(
+                "backed up to {} ({bytes} bytes) in {:.1} s",
+                to.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Token { command, db } => with_store!(&db.database_url, |store| {
             let engine = liaison_engine::Engine::new(store).await?;
             match command {
@@ -105,17 +147,18 @@ async fn main() -> anyhow::Result<()> {
                     connection,
                     scopes,
                     name,
+                    rate_limit,
                 } => {
                     let scopes = ScopeSet::parse(&scopes).map_err(anyhow::Error::msg)?;
                     let created = engine
-                        .create_token(&org, &connection, &name, scopes)
+                        .create_token(&org, &connection, &name, scopes, rate_limit)
                         .await?;
                     println!("{}", created.secret);
                 }
                 TokenCommand::List => {
                     println!(
-                        "{:<36}  {:<16}  {:<10}  {:<24}  {:<8}  scopes",
-                        "id", "org", "prefix", "created", "state"
+                        "{:<36}  {:<16}  {:<10}  {:<24}  {:<8}  {:<10}  scopes",
+                        "id", "org", "prefix", "created", "state", "per minute"
                     );
                     for (t, org) in engine.list_tokens().await? {
                         let state = if t.revoked_at.is_some() {
@@ -128,13 +171,17 @@ async fn main() -> anyhow::Result<()> {
                         } else {
                             t.scopes.to_string()
                         };
+                        let limit = t
+                            .rate_limit
+                            .map_or_else(|| "default".to_owned(), |n| n.to_string());
                         println!(
-                            "{:<36}  {:<16}  {:<10}  {:<24}  {:<8}  {}",
+                            "{:<36}  {:<16}  {:<10}  {:<24}  {:<8}  {:<10}  {}",
                             t.id,
                             org,
                             t.prefix,
                             format_instant(&t.created_at),
                             state,
+                            limit,
                             scopes
                         );
                     }

@@ -402,3 +402,170 @@ fn a_postgres_database_is_created_on_first_use() {
     );
     assert!(String::from_utf8(listed.stdout).unwrap().contains("acme"));
 }
+
+#[test]
+fn a_backup_taken_during_writes_holds_every_write_acknowledged_before_it() {
+    let db = TempDb::new();
+    // A limit of its own, far above the default: the writers go as fast as they can.
+    let create = [
+        "token",
+        "create",
+        "--org",
+        "acme",
+        "--rate-limit",
+        "1000000",
+    ];
+    let token = String::from_utf8(liaison(&create, &db).stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let port = free_port();
+    let (mut child, _) = serve(&db, port);
+    let copy = TempDb::new();
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // Four writers sync engagements one by one, each noting what was acknowledged.
+    let writers: Vec<_> = (0..4u32)
+        .map(|w| {
+            let (acked, stop, token) = (acked.clone(), stop.clone(), token.clone());
+            rt.spawn(async move {
+                let client = reqwest::Client::new();
+                let mut i = w;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = client
+                        .put(format!(
+                            "http://127.0.0.1:{port}/v1/integrations/sync/engagements"
+                        ))
+                        .bearer_auth(&token)
+                        .json(&json!({"externalId": format!("w{i}"), "subject": "Visit"}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), reqwest::StatusCode::OK);
+                    acked.lock().unwrap().push(i);
+                    i += 4;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let before: Vec<u32> = acked.lock().unwrap().clone();
+    let out = Command::new(BIN)
+        .args(["backup", "--to", copy.0.to_str().unwrap()])
+        .env("LIAISON_DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        rt.block_on(w).unwrap();
+    }
+    let after = acked.lock().unwrap().len();
+    assert!(
+        before.len() > 20 && after > before.len(),
+        "writes kept going"
+    );
+    sigterm(&child);
+    child.wait().unwrap();
+
+    // The copy is a sound database holding every write acknowledged before the backup began.
+    let c = rusqlite::Connection::open(&copy.0).unwrap();
+    let check: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let mut stmt = c
+        .prepare("SELECT external_id FROM records WHERE kind = 'engagement'")
+        .unwrap();
+    let held: std::collections::HashSet<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for i in &before {
+        assert!(
+            held.contains(&format!("w{i}")),
+            "w{i} was acknowledged but is not in the copy"
+        );
+    }
+    drop(stmt);
+    drop(c);
+    // The copy opens as a Liaison database of its own.
+    let out = liaison(&["token", "list"], &copy);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A backup never overwrites a file, and PostgreSQL is pg_dump's.
+    let out = Command::new(BIN)
+        .args(["backup", "--to", copy.0.to_str().unwrap()])
+        .env("LIAISON_DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+    let out = Command::new(BIN)
+        .args(["backup", "--to", "/tmp/never-written.db"])
+        .env(
+            "LIAISON_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/none",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+}
+
+#[test]
+fn rate_limits_are_set_per_server_and_per_token() {
+    let db = TempDb::new();
+    let out = liaison(
+        &[
+            "token",
+            "create",
+            "--org",
+            "acme",
+            "--rate-limit",
+            "5",
+            "--name",
+            "slow",
+        ],
+        &db,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = String::from_utf8(liaison(&["token", "list"], &db).stdout).unwrap();
+    let row = listing
+        .lines()
+        .find(|l| l.contains("acme"))
+        .expect("the token");
+    assert!(row.split_whitespace().any(|w| w == "5"), "{listing}");
+    for bad in [vec!["--rate-limit", "0"], vec!["--rate-limit", "many"]] {
+        let mut args = vec!["token", "create", "--org", "acme"];
+        args.extend(bad);
+        assert!(!liaison(&args, &db).status.success());
+    }
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIAISON_DATABASE_URL", db.url())
+        .env("LIAISON_RATE_LIMIT", "lots")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("requests per minute") && err.contains("off"),
+        "{err}"
+    );
+}

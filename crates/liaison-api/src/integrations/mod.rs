@@ -14,7 +14,7 @@ mod wire;
 
 use crate::AppState;
 use crate::docs::Routes;
-use crate::request::{bearer, json_body, path_param, query_params};
+use crate::request::{authenticate, header_seconds, json_body, path_param, query_params};
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -138,7 +138,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // The header, if any, an answer carries beside its body.
-        let mut extra = None;
+        let mut extra: Option<(header::HeaderName, HeaderValue)> = None;
         let (status, body) = match self.0 {
             Error::Invalid(issues) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -168,12 +168,27 @@ impl IntoResponse for ApiError {
             Error::PayloadTooLarge(m) => {
                 // The rest of an oversized body is never read, so the connection cannot carry
                 // another request: saying so keeps a client from reusing it and failing.
-                extra = Some((header::CONNECTION, "close"));
+                extra = Some((header::CONNECTION, HeaderValue::from_static("close")));
                 (StatusCode::PAYLOAD_TOO_LARGE, json!({"error": m}))
             }
             Error::Unauthorized(m) => {
-                extra = Some((header::WWW_AUTHENTICATE, "Bearer"));
+                extra = Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
                 (StatusCode::UNAUTHORIZED, json!({"error": m}))
+            }
+            Error::RateLimited {
+                window,
+                retry_after,
+            } => {
+                let wait = header_seconds(retry_after).max(1);
+                extra = Some((header::RETRY_AFTER, HeaderValue::from(wait)));
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    json!({"error": format!(
+                        "rate limit exceeded: this token may make {} requests per minute; \
+                         retry in {wait} s",
+                        window.limit
+                    )}),
+                )
             }
             Error::Internal(cause) => {
                 // The span of the request carries its id; the client gets only that it failed.
@@ -186,8 +201,7 @@ impl IntoResponse for ApiError {
         };
         let mut r = (status, axum::Json(body)).into_response();
         if let Some((name, value)) = extra {
-            r.headers_mut()
-                .insert(name, HeaderValue::from_static(value));
+            r.headers_mut().insert(name, value);
         }
         r
     }
@@ -200,8 +214,7 @@ impl<S: Store> FromRequestParts<AppState<S>> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> ApiResult<Self> {
-        let token = bearer(parts)?;
-        Ok(Authed(state.engine.authenticate(token).await?))
+        Ok(Authed(authenticate(parts, &state.engine).await?))
     }
 }
 

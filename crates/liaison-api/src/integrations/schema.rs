@@ -8,6 +8,7 @@ use liaison_domain::values::{ActivityType, Direction, Disposition};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{
     AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type,
@@ -530,6 +531,10 @@ const BAD_REQUEST: (&str, &str) = (
 );
 const UNAUTHORIZED: (&str, &str) = ("401", "No token, or one that is unknown or revoked.");
 const FORBIDDEN: (&str, &str) = ("403", "The token lacks the scope the operation needs.");
+const TOO_MANY: (&str, &str) = (
+    "429",
+    "The token made more requests than its rate allows; `Retry-After` says when to return.",
+);
 const INTERNAL: (&str, &str) = (
     "500",
     "A fault of the server: the request id in its logs tells what.",
@@ -540,6 +545,19 @@ fn refusals(list: &[(&str, &str)], invalid: bool) -> BTreeMap<String, RefOr<Resp
         .iter()
         .map(|(status, description)| (status.to_string(), refusal(description, "ErrorBody")))
         .collect();
+    if let Some(RefOr::T(too_many)) = out.get_mut(TOO_MANY.0) {
+        too_many.headers.insert(
+            "Retry-After".into(),
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                )
+                .description(Some("Seconds to wait before the next request."))
+                .build(),
+        );
+    }
     if invalid {
         out.insert(
             "422".into(),
@@ -563,6 +581,7 @@ impl IntoResponses for Reads {
                 UNAUTHORIZED,
                 FORBIDDEN,
                 ("404", "Nothing of that id in the token's connection."),
+                TOO_MANY,
                 INTERNAL,
             ],
             false,
@@ -590,6 +609,7 @@ impl IntoResponses for Writes {
                 ),
                 ("413", "The body is larger than the operation takes."),
                 ("415", "The body is not JSON."),
+                TOO_MANY,
                 INTERNAL,
             ],
             true,

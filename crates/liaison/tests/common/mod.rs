@@ -60,7 +60,7 @@ async fn start<S: Store>(
     let addr = server.local_addr().expect("addr");
     let engine = server.engine.clone();
     let token = engine
-        .create_token("acme", "crm", "test", Scope::all())
+        .create_token("acme", "crm", "test", Scope::all(), None)
         .await
         .expect("token")
         .secret;
@@ -123,6 +123,18 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// Drops a test database, cutting whatever is connected to it.
+async fn drop_database(admin_url: &str, name: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("admin");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("drop database");
+}
+
 impl TestServer {
     /// Stops the server gracefully and drops its database.
     pub async fn stop(mut self) {
@@ -143,16 +155,24 @@ impl TestServer {
                 }
             }
             Some(Cleanup::Database { admin_url, name }) => {
-                use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .expect("admin");
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await
-                .expect("drop database");
+                drop_database(&admin_url, &name).await;
+            }
+            None => {}
+        }
+    }
+
+    /// Takes the database away from the running server: a SQLite file loses its last
+    /// migration (as a file from an older build would lack it); a PostgreSQL database is
+    /// dropped, its connections cut.
+    pub async fn break_database(&self) {
+        match &self.cleanup {
+            Some(Cleanup::File(path)) => {
+                let c = rusqlite::Connection::open(path).expect("open the file");
+                c.execute_batch("PRAGMA user_version = 1")
+                    .expect("rewind the schema version");
+            }
+            Some(Cleanup::Database { admin_url, name }) => {
+                drop_database(admin_url, name).await;
             }
             None => {}
         }
@@ -250,10 +270,22 @@ impl TestServer {
 
     /// A token for another organization/connection with the given scopes.
     pub async fn token_for(&self, org: &str, connection: &str, scopes: &str) -> String {
+        self.limited_token(org, connection, scopes, None).await
+    }
+
+    /// As `token_for`, with the token's own requests per minute.
+    pub async fn limited_token(
+        &self,
+        org: &str,
+        connection: &str,
+        scopes: &str,
+        rate_limit: Option<u32>,
+    ) -> String {
         let scopes = ScopeSet::parse(scopes).expect("scopes");
+        let limit = rate_limit.map(|n| std::num::NonZeroU32::new(n).expect("a positive limit"));
         match &self.engines {
-            Engines::Sqlite(e) => e.create_token(org, connection, "t", scopes).await,
-            Engines::Postgres(e) => e.create_token(org, connection, "t", scopes).await,
+            Engines::Sqlite(e) => e.create_token(org, connection, "t", scopes, limit).await,
+            Engines::Postgres(e) => e.create_token(org, connection, "t", scopes, limit).await,
         }
         .expect("token")
         .secret
