@@ -12,6 +12,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// How often histogram samples are folded into their buckets between scrapes.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 /// How long `/readyz` waits for the database before it says the server is not ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -101,11 +103,27 @@ fn prometheus() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(DURATION.into()), BUCKETS)
                 .and_then(PrometheusBuilder::install_recorder)
                 .map_err(|e| tracing::error!(error = %e, "metrics are unavailable"))
-                .ok()
+                .ok()?;
+            // Histograms keep their samples until upkeep folds them into the buckets: without
+            // it, a server nobody scrapes would hold every latency it ever measured.
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_EVERY);
+                        upkeep.run_upkeep();
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "metrics upkeep could not start");
+                return None;
+            }
+            Some(handle)
         })
         .as_ref()
 }
