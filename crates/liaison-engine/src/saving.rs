@@ -29,11 +29,11 @@ pub(crate) trait Saved: Serialize + Clone + Send + Sync {
             EventAction::Created
         }
     }
-    /// Writes the entity: a new row when `insert`, else over the stored one.
+    /// Writes the entity: a new row without `old`, else over the stored `old`.
     fn write<T: WriteTx>(
         &self,
         tx: &mut T,
-        insert: bool,
+        old: Option<&Self>,
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
@@ -48,7 +48,7 @@ impl<T: WriteTx> Unit<'_, T> {
             return Ok(old.clone());
         }
         new.touch(self.now);
-        new.write(self.tx, old.is_none()).await?;
+        new.write(self.tx, old).await?;
         let action = V::action(old, &new);
         self.tx
             .append_event(&Event {
@@ -99,12 +99,11 @@ impl<E: Entity> Saved for Record<E> {
             ),
         }
     }
-    async fn write<T: WriteTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
+    async fn write<T: WriteTx>(&self, tx: &mut T, old: Option<&Self>) -> Result<()> {
         let row = encode(self)?;
-        if insert {
-            tx.insert_record(&row).await
-        } else {
-            tx.update_record(&row).await
+        match old {
+            None => tx.insert_record(&row).await,
+            Some(old) => tx.update_record(&encode(old)?, &row).await,
         }
         .map_err(store_error)
     }
@@ -123,8 +122,10 @@ impl Saved for CrmUser {
     fn touch(&mut self, at: Instant) {
         self.updated_at = at;
     }
-    async fn write<T: WriteTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
-        tx.put_crm_user(self, insert).await.map_err(store_error)
+    async fn write<T: WriteTx>(&self, tx: &mut T, old: Option<&Self>) -> Result<()> {
+        tx.put_crm_user(self, old.is_none())
+            .await
+            .map_err(store_error)
     }
 }
 
@@ -151,8 +152,10 @@ impl Saved for Participant {
             Some(o) => lifecycle_action(o.deleted_at.is_some(), new.deleted_at.is_some(), false),
         }
     }
-    async fn write<T: WriteTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
-        tx.put_participant(self, insert).await.map_err(store_error)
+    async fn write<T: WriteTx>(&self, tx: &mut T, old: Option<&Self>) -> Result<()> {
+        tx.put_participant(self, old.is_none())
+            .await
+            .map_err(store_error)
     }
 }
 
@@ -173,8 +176,8 @@ impl Saved for WorkspaceUser {
     fn touch(&mut self, at: Instant) {
         self.updated_at = at;
     }
-    async fn write<T: WriteTx>(&self, tx: &mut T, insert: bool) -> Result<()> {
-        tx.put_user(self, insert).await.map_err(store_error)
+    async fn write<T: WriteTx>(&self, tx: &mut T, old: Option<&Self>) -> Result<()> {
+        tx.put_user(self, old.is_none()).await.map_err(store_error)
     }
 }
 
@@ -191,7 +194,7 @@ impl Saved for EngagementType {
     fn touch(&mut self, at: Instant) {
         self.updated_at = at;
     }
-    async fn write<T: WriteTx>(&self, tx: &mut T, _insert: bool) -> Result<()> {
+    async fn write<T: WriteTx>(&self, tx: &mut T, _old: Option<&Self>) -> Result<()> {
         tx.put_engagement_type(self).await.map_err(store_error)
     }
 }

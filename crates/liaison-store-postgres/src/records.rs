@@ -156,8 +156,10 @@ impl RecordsWrite for PgTx {
         Ok(())
     }
 
-    async fn update_record(&mut self, r: &RecordRow) -> Result<()> {
-        // The only unique key an update can break is the identity. Checking it in the same
+    async fn update_record(&mut self, old: &RecordRow, r: &RecordRow) -> Result<()> {
+        // Every column is set: `updated_at` is indexed and always changes, so PostgreSQL
+        // cannot keep the update on the heap page (HOT) and writes every index entry anyway;
+        // naming fewer columns would save bytes, not index writes. The only unique key an update can break is the identity. Checking it in the same
         // statement spares a savepoint round trip per update; a key taken by a transaction
         // still uncommitted is the one case left to the constraint.
         let sql = "UPDATE records SET org_id = $2, connection_id = $3, kind = $4, \
@@ -190,7 +192,7 @@ impl RecordsWrite for PgTx {
                 return Err(key_taken("records"));
             }
         }
-        if r.kind == RecordKind::Opportunity {
+        if r.kind == RecordKind::Opportunity && old.indexed.contacts != r.indexed.contacts {
             list::put_contacts(self.c(), r.org, r.id.uuid(), &r.indexed.contacts, true).await?;
         }
         Ok(())

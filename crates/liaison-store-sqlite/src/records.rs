@@ -135,18 +135,27 @@ impl RecordsWrite for SqliteTx {
         Ok(())
     }
 
-    async fn update_record(&mut self, r: &RecordRow) -> Result<()> {
-        self.exec(
-            "UPDATE records SET org_id = ?2, connection_id = ?3, kind = ?4, \
-             external_id = ?5, account_id = ?6, contact_id = ?7, lead_id = ?8, \
-             opportunity_id = ?9, owner_id = ?10, engagement_type_id = ?11, recording_id = ?12, \
-             sort_at = ?13, remote_updated_at = ?14, deleted_at = ?15, merged_into = ?16, \
-             created_at = ?17, updated_at = ?18, data = ?19, title = ?20, start_time = ?21, \
-             end_time = ?22, direction = ?23, is_private = ?24, remote_created_at = ?25, \
-             remote_data = ?26, title_key = ?27 WHERE id = ?1",
-            record_params(r),
-        )?;
-        if r.kind == RecordKind::Opportunity {
+    async fn update_record(&mut self, old: &RecordRow, r: &RecordRow) -> Result<()> {
+        // Only the columns that changed are set: SQLite then leaves alone every index that
+        // covers none of them (most updates change a few fields and `updated_at`).
+        let changed = changed_columns(old, r);
+        let mut set = Vec::new();
+        let mut values = Vec::new();
+        for (i, value) in record_params(r).into_iter().enumerate() {
+            if i == 0 || changed[i] {
+                values.push(value);
+                if i > 0 {
+                    set.push(format!("{} = ?{}", RECORD_WRITE_NAMES[i], values.len()));
+                }
+            }
+        }
+        if !set.is_empty() {
+            self.exec(
+                &format!("UPDATE records SET {} WHERE id = ?1", set.join(", ")),
+                rusqlite::params_from_iter(values),
+            )?;
+        }
+        if r.kind == RecordKind::Opportunity && old.indexed.contacts != r.indexed.contacts {
             list::put_contacts(self.c(), r.org, r.id.uuid(), &r.indexed.contacts, true)?;
         }
         Ok(())

@@ -140,14 +140,38 @@ pub async fn records_round_trip<S: Store>(store: &S) {
         ..opp.clone()
     };
     let mut tx = begin(store).await;
-    tx.update_record(&emptied).await.expect("update full");
-    tx.update_record(&filled).await.expect("update bare");
-    tx.update_record(&fewer).await.expect("update opportunity");
+    tx.update_record(&full, &emptied)
+        .await
+        .expect("update full");
+    tx.update_record(&bare, &filled).await.expect("update bare");
+    tx.update_record(&opp, &fewer)
+        .await
+        .expect("update opportunity");
     tx.commit().await.unwrap();
     let mut tx = read(store).await;
-    assert_eq!(tx.get_record(t.org, full.id).await.unwrap(), Some(emptied));
+    assert_eq!(
+        tx.get_record(t.org, full.id).await.unwrap().as_ref(),
+        Some(&emptied)
+    );
     assert_eq!(tx.get_record(t.org, bare.id).await.unwrap(), Some(filled));
     assert_eq!(tx.get_record(t.org, opp.id).await.unwrap(), Some(fewer));
+    drop(tx);
+    // An update of a few columns writes those and leaves every other as it was.
+    let retitled = Record {
+        updated_at: minute(30),
+        indexed: Indexed {
+            title: Some("Only the title".into()),
+            ..emptied.indexed.clone()
+        },
+        ..emptied.clone()
+    };
+    let mut tx = begin(store).await;
+    tx.update_record(&emptied, &retitled)
+        .await
+        .expect("update a few columns");
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_record(t.org, full.id).await.unwrap(), Some(retitled));
 }
 
 pub async fn records_by_external_id<S: Store>(store: &S) {
@@ -215,7 +239,10 @@ pub async fn records_unique_keys<S: Store>(store: &S) {
         external_id: "A".into(),
         ..b.clone()
     };
-    assert_conflict(tx.update_record(&renamed).await, "update onto a taken key");
+    assert_conflict(
+        tx.update_record(&b, &renamed).await,
+        "update onto a taken key",
+    );
     drop(tx);
 
     // Within one transaction too, before anything is committed.
@@ -262,7 +289,7 @@ pub async fn conflicts_leave_the_transaction_usable<S: Store>(store: &S) {
     assert_conflict(tx.insert_record(&dup).await, "record");
     let mut moved = r.clone();
     moved.external_id = "fresh".into();
-    assert_conflict(tx.update_record(&moved).await, "record update");
+    assert_conflict(tx.update_record(&r, &moved).await, "record update");
     assert_conflict(
         tx.put_crm_user(&crm_user(&t, "crm-1", None), true).await,
         "crm user",

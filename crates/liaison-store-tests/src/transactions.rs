@@ -56,7 +56,7 @@ pub async fn rollback_discards_everything<S: Store>(store: &S) {
         data: r#"{"name": "changed"}"#.into(),
         ..kept.clone()
     };
-    tx.update_record(&changed).await.unwrap();
+    tx.update_record(&kept, &changed).await.unwrap();
     assert!(tx.revoke_token(kept_token.id, minute(1)).await.unwrap());
     drop(tx);
 
@@ -159,11 +159,12 @@ async fn increment<S: Store>(store: S, c: Counters, via: Via) {
                         .await
                 }
             };
-            let mut r = got.unwrap().expect("the record");
+            let stored = got.unwrap().expect("the record");
             think().await;
-            let n: serde_json::Value = serde_json::from_str(&r.data).unwrap();
+            let n: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
+            let mut r = stored.clone();
             r.data = serde_json::json!({ "n": n["n"].as_u64().unwrap() + 1 }).to_string();
-            tx.update_record(&r).await.unwrap();
+            tx.update_record(&stored, &r).await.unwrap();
         }
         Via::CrmUserByExternal => {
             let got = tx

@@ -269,7 +269,7 @@ pub async fn check_upgraded<S: Store>(store: &S, old: &Legacy) {
     let mut tx = begin(store).await;
     let mut changed = eng.clone();
     changed.indexed.title = Some("Re-inspection".into());
-    tx.update_record(&changed).await.unwrap();
+    tx.update_record(eng, &changed).await.unwrap();
     tx.append_event(&event(org, "engagement")).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = read(store).await;

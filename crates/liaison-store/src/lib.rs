@@ -35,6 +35,71 @@ pub const RECORD_WRITE_COLUMNS: &str = "id, org_id, connection_id, kind, externa
     data, title, start_time, end_time, direction, is_private, remote_created_at, remote_data, \
     title_key";
 
+/// `RECORD_WRITE_COLUMNS` one by one, in order (`?1`/`$1` is `id`).
+pub const RECORD_WRITE_NAMES: [&str; 27] = [
+    "id",
+    "org_id",
+    "connection_id",
+    "kind",
+    "external_id",
+    "account_id",
+    "contact_id",
+    "lead_id",
+    "opportunity_id",
+    "owner_id",
+    "engagement_type_id",
+    "recording_id",
+    "sort_at",
+    "remote_updated_at",
+    "deleted_at",
+    "merged_into",
+    "created_at",
+    "updated_at",
+    "data",
+    "title",
+    "start_time",
+    "end_time",
+    "direction",
+    "is_private",
+    "remote_created_at",
+    "remote_data",
+    "title_key",
+];
+
+/// Which of `RECORD_WRITE_NAMES` differ between two versions of one record.
+pub fn changed_columns(old: &RecordRow, new: &RecordRow) -> [bool; 27] {
+    let (a, b) = (&old.indexed, &new.indexed);
+    [
+        old.id != new.id,
+        old.org != new.org,
+        old.connection != new.connection,
+        old.kind != new.kind,
+        old.external_id != new.external_id,
+        old.refs.account != new.refs.account,
+        old.refs.contact != new.refs.contact,
+        old.refs.lead != new.refs.lead,
+        old.refs.opportunity != new.refs.opportunity,
+        old.refs.owner != new.refs.owner,
+        old.refs.engagement_type != new.refs.engagement_type,
+        old.recording_id != new.recording_id,
+        old.sort_at != new.sort_at,
+        old.remote_updated_at != new.remote_updated_at,
+        old.deleted_at != new.deleted_at,
+        old.merged_into != new.merged_into,
+        old.created_at != new.created_at,
+        old.updated_at != new.updated_at,
+        old.data != new.data,
+        a.title != b.title,
+        a.start_time != b.start_time,
+        a.end_time != b.end_time,
+        a.direction != b.direction,
+        a.is_private != b.is_private,
+        a.remote_created_at != b.remote_created_at,
+        old.remote_data != new.remote_data,
+        a.title_key() != b.title_key(),
+    ]
+}
+
 /// The written columns a record is read back with (all but the search key), from the table or
 /// alias `t`; a backend adds the opportunity's contacts after them, its own way. Without
 /// `remote_data`, a `NULL` stands in the raw payload's place.
@@ -238,7 +303,14 @@ pub trait RecordsRead: Send {
 /// Synced records, written.
 pub trait RecordsWrite: RecordsRead {
     fn insert_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<()>> + Send;
-    fn update_record(&mut self, row: &RecordRow) -> impl Future<Output = Result<()>> + Send;
+    /// Writes `new` over the stored row, which is `old` (as read in this transaction): a
+    /// backend may write only the columns that differ, and so leave untouched the indexes
+    /// of the columns that did not change.
+    fn update_record(
+        &mut self,
+        old: &RecordRow,
+        new: &RecordRow,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// The people around records, read: engagement types, CRM users, workspace users and their
@@ -693,4 +765,16 @@ pub fn crm_user_keys(u: &CrmUser) -> (Option<String>, Option<String>) {
         u.email.as_deref().and_then(rules::email_key),
         u.name.as_deref().and_then(rules::name_key),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_write_columns_are_named_once_each_in_order() {
+        let listed: Vec<&str> = super::RECORD_WRITE_COLUMNS
+            .split(',')
+            .map(str::trim)
+            .collect();
+        assert_eq!(listed, super::RECORD_WRITE_NAMES);
+    }
 }
