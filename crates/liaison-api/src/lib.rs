@@ -86,7 +86,7 @@ pub fn openapi<S: Store>() -> OpenApi {
 fn described<S: Store>() -> (Router<AppState<S>>, OpenApi) {
     let (health, health_doc) = ops::routes::<S>().split();
     let (integrations, integrations_doc) = integrations::router::<S>();
-    let mut doc = health_doc.nest("/v1", integrations_doc);
+    let mut doc = health_doc.nest(INTEGRATIONS_BASE, integrations_doc);
     doc.info = InfoBuilder::new()
         .title("Liaison")
         .version(env!("CARGO_PKG_VERSION"))
@@ -112,7 +112,7 @@ fn described<S: Store>() -> (Router<AppState<S>>, OpenApi) {
     // integrations face also answers under its published base path, so a client set up with
     // that base URL needs only a new host.
     let routes = health
-        .nest("/v1", integrations.clone())
+        .nest(INTEGRATIONS_BASE, integrations.clone())
         .nest(INTEGRATIONS_PUBLISHED_BASE, integrations);
     (routes, doc)
 }
@@ -123,6 +123,9 @@ const DESCRIPTION: &str = "Liaison, a self-hosted engagement hub. The integratio
 (`/v1/integrations/*`, `/v1/core/*`) answers Siro's published integration API field for field; \
 it is also served under Siro's published base path, `/api-externalApi/v1`. Errors are \
 `{error}`, or `{name: \"ZodError\", issues}` when a body is refused.";
+
+/// Where the integrations face is served.
+const INTEGRATIONS_BASE: &str = "/v1";
 
 /// The base path of Siro's published API (`…/api-externalApi/v1`), served as well as `/v1`.
 pub const INTEGRATIONS_PUBLISHED_BASE: &str = "/api-externalApi/v1";

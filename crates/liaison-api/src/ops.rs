@@ -181,7 +181,11 @@ async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
 
 /// Which face a path belongs to, for metrics.
 fn face_of(path: &str) -> &'static str {
-    if path.starts_with("/v1/") || path.starts_with(crate::INTEGRATIONS_PUBLISHED_BASE) {
+    let under = |base: &str| {
+        path.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if under(crate::INTEGRATIONS_BASE) || under(crate::INTEGRATIONS_PUBLISHED_BASE) {
         "integrations"
     } else {
         "service"

@@ -106,7 +106,7 @@ impl CredentialsWrite for PgTx {
             .bind(t.scopes.to_string())
             .bind(t.created_at)
             .bind(t.revoked_at)
-            .bind(t.rate_limit.map(|n| i64::from(n.get())))
+            .bind(rate_limit_column(t.rate_limit))
             .execute(self.c())
             .await
             .map_err(db)?;

@@ -141,9 +141,10 @@ impl RecordsRead for PgTx {
 impl RecordsWrite for PgTx {
     async fn insert_record(&mut self, r: &RecordRow) -> Result<()> {
         let sql = format!(
-            "INSERT INTO records ({RECORD_WRITE_COLUMNS}) VALUES \
+            "INSERT INTO records ({}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $23, $24, $25, $26, $27) ON CONFLICT DO NOTHING"
+             $19, $20, $21, $22, $23, $24, $25, $26, $27) ON CONFLICT DO NOTHING",
+            *RECORD_WRITE_COLUMNS
         );
         let done = bind_record(sqlx::query(sqlx::AssertSqlSafe(sql)), r)
             .execute(self.c())
@@ -159,9 +160,10 @@ impl RecordsWrite for PgTx {
     async fn update_record(&mut self, old: &RecordRow, r: &RecordRow) -> Result<()> {
         // Every column is set: `updated_at` is indexed and always changes, so PostgreSQL
         // cannot keep the update on the heap page (HOT) and writes every index entry anyway;
-        // naming fewer columns would save bytes, not index writes. The only unique key an update can break is the identity. Checking it in the same
-        // statement spares a savepoint round trip per update; a key taken by a transaction
-        // still uncommitted is the one case left to the constraint.
+        // naming fewer columns would save bytes, not index writes. The only unique key an
+        // update can break is the identity. Checking it in the same statement spares a
+        // savepoint round trip per update; a key taken by a transaction still uncommitted is
+        // the one case left to the constraint.
         let sql = "UPDATE records SET org_id = $2, connection_id = $3, kind = $4, \
             external_id = $5, account_id = $6, contact_id = $7, lead_id = $8, \
             opportunity_id = $9, owner_id = $10, engagement_type_id = $11, recording_id = $12, \

@@ -109,7 +109,7 @@ impl CredentialsWrite for SqliteTx {
                 t.scopes.to_string(),
                 ts(&t.created_at),
                 ots(&t.revoked_at),
-                t.rate_limit.map(|n| i64::from(n.get())),
+                rate_limit_column(t.rate_limit),
             ],
         )?;
         Ok(())

@@ -123,9 +123,10 @@ impl RecordsWrite for SqliteTx {
     async fn insert_record(&mut self, r: &RecordRow) -> Result<()> {
         self.exec(
             &format!(
-                "INSERT INTO records ({RECORD_WRITE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+                "INSERT INTO records ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
                  ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
-                 ?24, ?25, ?26, ?27)"
+                 ?24, ?25, ?26, ?27)",
+                *RECORD_WRITE_COLUMNS
             ),
             record_params(r),
         )?;

@@ -451,11 +451,7 @@ fn a_backup_taken_during_writes_holds_every_write_acknowledged_before_it() {
         .collect();
     std::thread::sleep(Duration::from_millis(500));
     let before: Vec<u32> = acked.lock().unwrap().clone();
-    let out = Command::new(BIN)
-        .args(["backup", "--to", copy.0.to_str().unwrap()])
-        .env("LIAISON_DATABASE_URL", db.url())
-        .output()
-        .unwrap();
+    let out = liaison(&["backup", "--to", copy.0.to_str().unwrap()], &db);
     assert!(
         out.status.success(),
         "{}",
@@ -505,11 +501,7 @@ fn a_backup_taken_during_writes_holds_every_write_acknowledged_before_it() {
     );
 
     // A backup never overwrites a file, and PostgreSQL is pg_dump's.
-    let out = Command::new(BIN)
-        .args(["backup", "--to", copy.0.to_str().unwrap()])
-        .env("LIAISON_DATABASE_URL", db.url())
-        .output()
-        .unwrap();
+    let out = liaison(&["backup", "--to", copy.0.to_str().unwrap()], &db);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
     let out = Command::new(BIN)
