@@ -92,8 +92,16 @@ impl fmt::Display for Scope {
     }
 }
 
-/// The scopes of one token.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The scopes of one token; in JSON, the comma list `parse` reads.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Default,
+    serde_with::SerializeDisplay,
+    serde_with::DeserializeFromStr,
+)]
 pub struct ScopeSet(BTreeSet<Scope>);
 
 impl ScopeSet {
@@ -126,6 +134,14 @@ impl ScopeSet {
 
     pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
         self.0.iter().copied()
+    }
+}
+
+impl std::str::FromStr for ScopeSet {
+    type Err = String;
+
+    fn from_str(list: &str) -> Result<ScopeSet, String> {
+        ScopeSet::parse(list)
     }
 }
 

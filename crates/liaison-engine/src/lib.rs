@@ -10,6 +10,7 @@ mod reads;
 mod records;
 mod saving;
 mod sync;
+pub mod transfer;
 mod users;
 mod views;
 

@@ -79,6 +79,7 @@ impl<S: Store> Engine<S> {
             crm_user,
             after: after.map(|k| ParticipantId::from_uuid(k.id)),
             limit: limit + 1,
+            ..ParticipantQuery::default()
         };
         let mut tx = self.store.read().await.map_err(store_error)?;
         let rows = tx

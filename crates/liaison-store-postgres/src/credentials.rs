@@ -22,6 +22,19 @@ impl CredentialsRead for PgTx {
         row.try_get(0).map_err(db)
     }
 
+    async fn list_orgs(&mut self) -> Result<Vec<Org>> {
+        let q = sqlx::query("SELECT id, name, created_at FROM orgs ORDER BY id");
+        self.all(q, org).await
+    }
+
+    async fn list_connections(&mut self, org: OrgId) -> Result<Vec<Connection>> {
+        let q = sqlx::query(
+            "SELECT id, org_id, name, created_at FROM connections WHERE org_id = $1 ORDER BY id",
+        )
+        .bind(org.uuid());
+        self.all(q, connection).await
+    }
+
     async fn get_connection_by_name(
         &mut self,
         org: OrgId,
@@ -59,6 +72,11 @@ impl CredentialsRead for PgTx {
             .await
             .map_err(db)?;
         row.map(|r| r.try_get(0).map_err(db)).transpose()
+    }
+
+    async fn list_settings(&mut self) -> Result<Vec<(String, String)>> {
+        let q = sqlx::query("SELECT key, value FROM settings ORDER BY key");
+        self.all(q, setting).await
     }
 }
 
@@ -127,6 +145,19 @@ impl CredentialsWrite for PgTx {
     async fn put_setting_if_absent(&mut self, key: &str, value: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(self.c())
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(key)
         .bind(value)

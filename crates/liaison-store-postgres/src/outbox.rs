@@ -24,6 +24,14 @@ impl OutboxRead for PgTx {
                 .map_err(db)?;
         Ok(first.zip(last))
     }
+
+    async fn known_events(&mut self, ids: &[EventId]) -> Result<Vec<EventId>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let q = sqlx::query("SELECT id FROM events WHERE id = ANY($1)").bind(uuids(ids));
+        self.all(q, event_id).await
+    }
 }
 
 impl OutboxWrite for PgTx {

@@ -101,6 +101,24 @@ impl PeopleRead for PgTx {
         self.all(q, crm_user).await
     }
 
+    async fn list_engagement_types(
+        &mut self,
+        org: OrgId,
+        after: Option<EngagementTypeId>,
+        limit: u32,
+    ) -> Result<Vec<EngagementType>> {
+        // A missing cursor reads as the nil UUID, below every real id.
+        let sql = format!(
+            "SELECT {TYPE_COLS} FROM engagement_types WHERE org_id = $1 AND id > $2 \
+             ORDER BY id LIMIT $3"
+        );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.uuid())
+            .bind(after.map_or(Uuid::nil(), EngagementTypeId::uuid))
+            .bind(i64::from(limit));
+        self.all(q, engagement_type).await
+    }
+
     async fn crm_users_matching(
         &mut self,
         org: OrgId,
@@ -186,6 +204,23 @@ impl PeopleRead for PgTx {
         self.optional(q, participant).await
     }
 
+    async fn get_participants(
+        &mut self,
+        org: OrgId,
+        ids: &[ParticipantId],
+    ) -> Result<Vec<Participant>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT {PARTICIPANT_COLS} FROM participants WHERE org_id = $1 AND id = ANY($2)"
+        );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.uuid())
+            .bind(uuids(ids));
+        self.all(q, participant).await
+    }
+
     async fn participants_of(
         &mut self,
         org: OrgId,
@@ -215,7 +250,9 @@ impl PeopleRead for PgTx {
         ));
         qb.push_bind(org.uuid());
         qb.push(" AND parent_kind = ").push_bind(kind.as_str());
-        qb.push(" AND deleted_at IS NULL");
+        if !q.include_deleted {
+            qb.push(" AND deleted_at IS NULL");
+        }
         if let Some(p) = q.parent {
             qb.push(" AND parent_id = ").push_bind(p.uuid());
         }

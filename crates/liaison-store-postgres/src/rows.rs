@@ -222,6 +222,14 @@ pub fn event(r: &PgRow) -> Result<Event> {
     })
 }
 
+pub fn event_id(r: &PgRow) -> Result<EventId> {
+    Ok(EventId::from_uuid(u(r, "id")?))
+}
+
+pub fn setting(r: &PgRow) -> Result<(String, String)> {
+    Ok((s(r, "key")?, s(r, "value")?))
+}
+
 pub fn org(r: &PgRow) -> Result<Org> {
     Ok(Org {
         id: OrgId::from_uuid(u(r, "id")?),

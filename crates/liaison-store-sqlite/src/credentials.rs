@@ -26,6 +26,18 @@ impl CredentialsRead for SqliteTx {
             .map_err(db)
     }
 
+    async fn list_orgs(&mut self) -> Result<Vec<Org>> {
+        self.all("SELECT id, name, created_at FROM orgs ORDER BY id", [], org)
+    }
+
+    async fn list_connections(&mut self, org: OrgId) -> Result<Vec<liaison_store::Connection>> {
+        self.all(
+            "SELECT id, org_id, name, created_at FROM connections WHERE org_id = ?1 ORDER BY id",
+            params![org.uuid()],
+            connection,
+        )
+    }
+
     async fn get_connection_by_name(
         &mut self,
         org: OrgId,
@@ -69,6 +81,10 @@ impl CredentialsRead for SqliteTx {
             })
             .optional()
             .map_err(db)
+    }
+
+    async fn list_settings(&mut self) -> Result<Vec<(String, String)>> {
+        self.all("SELECT key, value FROM settings ORDER BY key", [], setting)
     }
 }
 
@@ -126,6 +142,15 @@ impl CredentialsWrite for SqliteTx {
     async fn put_setting_if_absent(&mut self, key: &str, value: &str) -> Result<()> {
         self.exec(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    async fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
         Ok(())

@@ -23,6 +23,16 @@ impl OutboxRead for SqliteTx {
             .map_err(db)?;
         Ok(span.0.zip(span.1))
     }
+
+    async fn known_events(&mut self, ids: &[EventId]) -> Result<Vec<EventId>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut s = Sql::new("SELECT id FROM events WHERE id IN (".to_owned());
+        s.bind_list(ids.iter().map(|i| i.uuid()));
+        s.push(")");
+        self.built(&s, event_id)
+    }
 }
 
 impl OutboxWrite for SqliteTx {

@@ -85,6 +85,23 @@ impl PeopleRead for SqliteTx {
         self.built(&s, crm_user)
     }
 
+    async fn list_engagement_types(
+        &mut self,
+        org: OrgId,
+        after: Option<EngagementTypeId>,
+        limit: u32,
+    ) -> Result<Vec<EngagementType>> {
+        let mut s = Sql::new(format!(
+            "SELECT {TYPE_COLS} FROM engagement_types WHERE org_id = "
+        ));
+        s.bind(org.uuid());
+        if let Some(a) = after {
+            s.push(" AND id > ").bind(a.uuid());
+        }
+        s.push(" ORDER BY id LIMIT ").bind(i64::from(limit));
+        self.built(&s, engagement_type)
+    }
+
     async fn crm_users_matching(
         &mut self,
         org: OrgId,
@@ -165,6 +182,20 @@ impl PeopleRead for SqliteTx {
         )
     }
 
+    async fn get_participants(
+        &mut self,
+        org: OrgId,
+        ids: &[ParticipantId],
+    ) -> Result<Vec<Participant>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        self.built(
+            &by_ids(PARTICIPANT_COLS, "participants", org, ids),
+            participant,
+        )
+    }
+
     async fn participants_of(
         &mut self,
         org: OrgId,
@@ -196,7 +227,9 @@ impl PeopleRead for SqliteTx {
         ));
         s.bind(org.uuid());
         s.push(" AND parent_kind = ").bind(kind.as_str());
-        s.push(" AND deleted_at IS NULL");
+        if !q.include_deleted {
+            s.push(" AND deleted_at IS NULL");
+        }
         if let Some(p) = q.parent {
             s.push(" AND parent_id = ").bind(p.uuid());
         }

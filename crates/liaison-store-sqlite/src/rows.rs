@@ -226,6 +226,14 @@ pub fn event(r: &Row) -> Result<Event> {
     })
 }
 
+pub fn event_id(r: &Row) -> Result<EventId> {
+    Ok(EventId::from_uuid(u(r, 0)?))
+}
+
+pub fn setting(r: &Row) -> Result<(String, String)> {
+    Ok((get(r, 0)?, get(r, 1)?))
+}
+
 pub fn org(r: &Row) -> Result<Org> {
     Ok(Org {
         id: OrgId::from_uuid(u(r, 0)?),

@@ -23,6 +23,7 @@ mod people;
 mod records;
 mod tenancy;
 mod transactions;
+mod transfer;
 mod upgrade;
 
 pub use lists::*;
@@ -30,6 +31,7 @@ pub use people::*;
 pub use records::*;
 pub use tenancy::*;
 pub use transactions::*;
+pub use transfer::*;
 pub use upgrade::*;
 
 /// Expands to one `#[tokio::test]` per suite function, each run through `$with_store`, an
@@ -65,6 +67,7 @@ macro_rules! conformance_tests {
             concurrent_updates_of_one_record_serialise,
             concurrent_inserts_of_one_external_id_make_one_record,
             locked_keys_make_writers_queue,
+            what_an_export_reads,
         );
     };
     (@each $with_store:path; $($test:ident),+ $(,)?) => {

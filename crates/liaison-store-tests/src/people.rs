@@ -556,6 +556,7 @@ pub async fn participants<S: Store>(store: &S) {
     let pq = |parent, crm_user, after, limit| ParticipantQuery {
         parent,
         crm_user,
+        include_deleted: false,
         after,
         limit,
     };

@@ -152,6 +152,8 @@ pub struct UserEngagementQuery {
 pub struct ParticipantQuery {
     pub parent: Option<RecordId>,
     pub crm_user: Option<CrmUserId>,
+    /// Include the participants removed from their parent.
+    pub include_deleted: bool,
     pub after: Option<ParticipantId>,
     pub limit: u32,
 }
@@ -164,14 +166,14 @@ pub struct UserQuery {
     pub limit: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Org {
     pub id: OrgId,
     pub name: String,
     pub created_at: Instant,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Connection {
     pub id: ConnectionId,
     pub org: OrgId,
@@ -179,7 +181,7 @@ pub struct Connection {
     pub created_at: Instant,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Token {
     pub id: TokenId,
     pub org: OrgId,
@@ -350,6 +352,13 @@ pub trait PeopleRead: Send {
         after: Option<CrmUserId>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send;
+    /// Every engagement type of the organization, in id order.
+    fn list_engagement_types(
+        &mut self,
+        org: OrgId,
+        after: Option<EngagementTypeId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<EngagementType>>> + Send;
     /// CRM users whose external id, email key or name key equals one given.
     fn crm_users_matching(
         &mut self,
@@ -387,13 +396,20 @@ pub trait PeopleRead: Send {
         parent: RecordId,
         crm_user: CrmUserId,
     ) -> impl Future<Output = Result<Option<Participant>>> + Send;
+    /// These participants, removed from their parent or not, in no particular order.
+    fn get_participants(
+        &mut self,
+        org: OrgId,
+        ids: &[ParticipantId],
+    ) -> impl Future<Output = Result<Vec<Participant>>> + Send;
     /// Live participants of these parents, in creation order.
     fn participants_of(
         &mut self,
         org: OrgId,
         parents: &[RecordId],
     ) -> impl Future<Output = Result<Vec<Participant>>> + Send;
-    /// Live participants of one parent kind, in id order.
+    /// Participants of one parent kind (the live ones, unless the query includes the
+    /// removed), in id order.
     fn list_participants(
         &mut self,
         org: OrgId,
@@ -436,6 +452,11 @@ pub trait OutboxRead: Send {
     /// The numbers of the oldest and the newest event of every organization; `None` while the
     /// outbox is empty.
     fn outbox_span(&mut self) -> impl Future<Output = Result<Option<(i64, i64)>>> + Send;
+    /// Which of these events the outbox holds.
+    fn known_events(
+        &mut self,
+        ids: &[EventId],
+    ) -> impl Future<Output = Result<Vec<EventId>>> + Send;
 }
 
 /// The outbox, appended to in the transaction of the change it records.
@@ -449,6 +470,13 @@ pub trait CredentialsRead: Send {
     fn get_org_by_name(&mut self, name: &str) -> impl Future<Output = Result<Option<Org>>> + Send;
     fn get_org(&mut self, id: OrgId) -> impl Future<Output = Result<Option<Org>>> + Send;
     fn count_orgs(&mut self) -> impl Future<Output = Result<i64>> + Send;
+    /// Every organization, in id order.
+    fn list_orgs(&mut self) -> impl Future<Output = Result<Vec<Org>>> + Send;
+    /// The organization's connections, in id order.
+    fn list_connections(
+        &mut self,
+        org: OrgId,
+    ) -> impl Future<Output = Result<Vec<Connection>>> + Send;
     fn get_connection_by_name(
         &mut self,
         org: OrgId,
@@ -461,6 +489,8 @@ pub trait CredentialsRead: Send {
     fn get_token(&mut self, id: TokenId) -> impl Future<Output = Result<Option<Token>>> + Send;
     fn list_tokens(&mut self) -> impl Future<Output = Result<Vec<Token>>> + Send;
     fn get_setting(&mut self, key: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// Every shared setting as `(key, value)`, in key order.
+    fn list_settings(&mut self) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
 }
 
 /// Tenancy, credentials and shared settings, written.
@@ -478,6 +508,8 @@ pub trait CredentialsWrite: CredentialsRead {
         key: &str,
         value: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Sets the setting, over any value it had.
+    fn put_setting(&mut self, key: &str, value: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// What a read-only session can do: every read of every aggregate, and no write. The
@@ -600,6 +632,21 @@ impl<T: PeopleRead> PeopleRead for ReadOnly<T> {
     ) -> impl Future<Output = Result<Vec<CrmUser>>> + Send {
         self.0.list_crm_users(org, after, limit)
     }
+    fn list_engagement_types(
+        &mut self,
+        org: OrgId,
+        after: Option<EngagementTypeId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<EngagementType>>> + Send {
+        self.0.list_engagement_types(org, after, limit)
+    }
+    fn get_participants(
+        &mut self,
+        org: OrgId,
+        ids: &[ParticipantId],
+    ) -> impl Future<Output = Result<Vec<Participant>>> + Send {
+        self.0.get_participants(org, ids)
+    }
     fn crm_users_matching(
         &mut self,
         org: OrgId,
@@ -677,6 +724,12 @@ impl<T: OutboxRead> OutboxRead for ReadOnly<T> {
     fn outbox_span(&mut self) -> impl Future<Output = Result<Option<(i64, i64)>>> + Send {
         self.0.outbox_span()
     }
+    fn known_events(
+        &mut self,
+        ids: &[EventId],
+    ) -> impl Future<Output = Result<Vec<EventId>>> + Send {
+        self.0.known_events(ids)
+    }
 }
 
 impl<T: CredentialsRead> CredentialsRead for ReadOnly<T> {
@@ -688,6 +741,15 @@ impl<T: CredentialsRead> CredentialsRead for ReadOnly<T> {
     }
     fn count_orgs(&mut self) -> impl Future<Output = Result<i64>> + Send {
         self.0.count_orgs()
+    }
+    fn list_orgs(&mut self) -> impl Future<Output = Result<Vec<Org>>> + Send {
+        self.0.list_orgs()
+    }
+    fn list_connections(
+        &mut self,
+        org: OrgId,
+    ) -> impl Future<Output = Result<Vec<Connection>>> + Send {
+        self.0.list_connections(org)
     }
     fn get_connection_by_name(
         &mut self,
@@ -710,6 +772,9 @@ impl<T: CredentialsRead> CredentialsRead for ReadOnly<T> {
     }
     fn get_setting(&mut self, key: &str) -> impl Future<Output = Result<Option<String>>> + Send {
         self.0.get_setting(key)
+    }
+    fn list_settings(&mut self) -> impl Future<Output = Result<Vec<(String, String)>>> + Send {
+        self.0.list_settings()
     }
 }
 

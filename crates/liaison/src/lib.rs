@@ -1,6 +1,8 @@
 //! The Liaison binary's library half: configuration, backend choice, and the server's life
 //! (bootstrap, serving, graceful shutdown). `main.rs` is only the command line over it.
 
+pub mod transfer;
+
 use anyhow::{Context, bail};
 use liaison_engine::Engine;
 use liaison_store::Store;

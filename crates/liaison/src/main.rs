@@ -66,6 +66,27 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Write every entity of one organization or of all of them (records, CRM users, users,
+    /// participants, tokens as hashes, events) to a file of JSON lines, from one consistent
+    /// snapshot, for `liaison import` into any database.
+    Export {
+        #[command(flatten)]
+        db: Db,
+        /// The file to write (it must not exist), or `-` for the standard output.
+        #[arg(long)]
+        to: PathBuf,
+        /// Export only the organization with this name.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Load a file written by `liaison export` into the database. Importing a file twice
+    /// changes nothing the second time; an import that stopped resumes where it stopped.
+    Import {
+        #[command(flatten)]
+        db: Db,
+        /// The export to load, or `-` for the standard input.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -139,6 +160,16 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Export { db, to, org } => with_store!(&db.database_url, |store| {
+            liaison::transfer::export(&store, org.as_deref(), &to).await?;
+            store.close().await;
+            Ok(())
+        }),
+        Command::Import { db, file } => with_store!(&db.database_url, |store| {
+            let result = liaison::transfer::import(&store, &file).await;
+            store.close().await;
+            result.map(|_| ())
+        }),
         Command::Token { command, db } => with_store!(&db.database_url, |store| {
             let engine = liaison_engine::Engine::new(store).await?;
             match command {

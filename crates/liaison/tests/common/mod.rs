@@ -29,6 +29,8 @@ enum Cleanup {
 
 pub struct TestServer {
     pub base: String,
+    /// The database it serves.
+    pub database_url: String,
     /// A token with every scope, for organization `acme`, connection `crm`.
     pub token: String,
     pub client: reqwest::Client,
@@ -53,6 +55,7 @@ impl std::fmt::Debug for Reply {
 
 async fn start<S: Store>(
     store: S,
+    database_url: String,
     wrap: fn(Arc<Engine<S>>) -> Engines,
     cleanup: Cleanup,
 ) -> TestServer {
@@ -70,6 +73,7 @@ async fn start<S: Store>(
     }));
     TestServer {
         base: format!("http://{addr}"),
+        database_url,
         token,
         client: reqwest::Client::new(),
         engines: wrap(engine),
@@ -84,7 +88,42 @@ pub async fn sqlite() -> TestServer {
         std::env::temp_dir().join(format!("liaison-test-{}.db", uuid::Uuid::now_v7().simple()));
     let url = format!("sqlite:{}", path.display());
     let store = liaison::open_sqlite(&url).await.expect("sqlite");
-    start(store, Engines::Sqlite, Cleanup::File(path)).await
+    start(store, url, Engines::Sqlite, Cleanup::File(path)).await
+}
+
+/// A database URL nobody has used yet, of the backend `like` names: a temp SQLite file, or a
+/// new database on the server of `LIAISON_TEST_POSTGRES_URL`. `TestServer::open` serves it
+/// and drops it when stopped.
+pub fn fresh_database_url(like: &str) -> String {
+    let name = format!("liaison_test_{}", uuid::Uuid::now_v7().simple());
+    if like.starts_with("sqlite:") {
+        format!(
+            "sqlite:{}",
+            std::env::temp_dir().join(format!("{name}.db")).display()
+        )
+    } else {
+        let admin = std::env::var("LIAISON_TEST_POSTGRES_URL").expect("a PostgreSQL server");
+        with_database(&admin, &name)
+    }
+}
+
+impl TestServer {
+    /// A server on an existing database (made by `fresh_database_url`), which it drops when
+    /// stopped.
+    pub async fn open(url: &str) -> TestServer {
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let store = liaison::open_sqlite(url).await.expect("sqlite");
+            let cleanup = Cleanup::File(path.into());
+            start(store, url.to_owned(), Engines::Sqlite, cleanup).await
+        } else {
+            let admin_url = std::env::var("LIAISON_TEST_POSTGRES_URL").expect("PostgreSQL");
+            let path = url.split('?').next().expect("a URL");
+            let name = path.rsplit('/').next().expect("a database name").to_owned();
+            let store = liaison::open_postgres(url).await.expect("postgres");
+            let cleanup = Cleanup::Database { admin_url, name };
+            start(store, url.to_owned(), Engines::Postgres, cleanup).await
+        }
+    }
 }
 
 /// `None` (and a note on stderr) when `LIAISON_TEST_POSTGRES_URL` is not set.
@@ -99,6 +138,7 @@ pub async fn postgres() -> Option<TestServer> {
     Some(
         start(
             store,
+            url,
             Engines::Postgres,
             Cleanup::Database { admin_url, name },
         )
