@@ -307,6 +307,8 @@ async fn apply_in<T: WriteTx>(
                 }
             }
         }
+        // The last line holds no entity.
+        LineKind::End => {}
         _ => {
             for (n, line) in batch {
                 let wrote = apply_one(tx, line).await.map_err(|e| match e {
@@ -405,8 +407,8 @@ async fn apply_one<T: WriteTx>(tx: &mut T, line: Line) -> Result<bool, TransferE
             let act = action(stored.as_ref(), &u, |u| u.updated_at);
             write(act, |insert| tx.put_user(&u, insert)).await?
         }
-        Line::End(_) => false,
-        Line::Liaison(_)
+        Line::End(_)
+        | Line::Liaison(_)
         | Line::Record(_)
         | Line::Participant(_)
         | Line::Event(_)
