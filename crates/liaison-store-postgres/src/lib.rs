@@ -180,6 +180,16 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn refresh_statistics(&self) -> Result<()> {
+        // A cached generic plan depends on the statistics of the tables it reads: analyzing
+        // them invalidates it on every connection, and the next execution plans again.
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     fn pool_use(&self) -> PoolUse {
         let open = self.pool.size();
         let idle = self.pool.num_idle() as u32;

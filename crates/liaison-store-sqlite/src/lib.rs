@@ -266,6 +266,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn refresh_statistics(&self) -> Result<()> {
+        // Nothing to refresh: SQLite plans a statement when it is prepared, from the schema and
+        // its indexes (this store keeps no `sqlite_stat1`), so a plan never depends on how
+        // many rows a table held then.
+        Ok(())
+    }
+
     fn pool_use(&self) -> PoolUse {
         let open = self.inner.readers.lock().map_or(0, |r| r.len()) as u32;
         let reading = READERS as u32 - self.inner.read_permits.available_permits() as u32;

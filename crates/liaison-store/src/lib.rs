@@ -802,6 +802,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Whether the database answers and holds every migration this build knows: the
     /// readiness probe. An error says which of the two failed.
     fn ready(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Brings what the database's query planner knows of its tables up to date, after a load
+    /// (an import) made them many times larger than when their statements were first planned.
+    fn refresh_statistics(&self) -> impl Future<Output = Result<()>> + Send;
     /// The connections the store holds and how many of them are in use now, for metrics.
     fn pool_use(&self) -> PoolUse;
     /// Which backend this is, for logs and benchmarks.

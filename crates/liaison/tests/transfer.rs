@@ -458,6 +458,13 @@ async fn one_organization_exports_alone_and_bad_files_are_refused() {
     std::fs::write(&changed.0, lines.join("\n") + "\n").unwrap();
     let said = failed(&liaison(&["import", changed.path()], &target));
     assert!(said.contains("the file was changed"), "{said}");
+    // An organization of the same name made here (as `serve` makes `default`) is another one:
+    // the import refuses to merge the two and says why.
+    let set_up = fresh_database_url("sqlite:");
+    succeeded(&liaison(&["token", "create", "--org", "globex"], &set_up));
+    let said = failed(&liaison(&["import", file.path()], &set_up));
+    assert!(said.contains("`globex` is already here"), "{said}");
+    TestServer::open(&set_up).await.stop().await;
     let said = failed(&liaison(&["import", "/nonexistent/export.jsonl"], &target));
     assert!(said.contains("/nonexistent/export.jsonl"), "{said}");
     TestServer::open(&target).await.stop().await;

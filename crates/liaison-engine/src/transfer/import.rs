@@ -50,6 +50,7 @@ pub async fn import<S: Store, R: BufRead>(
         }
     };
     let mut batch: Vec<(u64, Line)> = Vec::with_capacity(BATCH);
+    let mut statistics = Statistics::new();
     let mut ended = false;
     loop {
         text.clear();
@@ -83,6 +84,7 @@ pub async fn import<S: Store, R: BufRead>(
             .is_some_and(|(_, l)| l.kind() != kind || batch.len() == BATCH)
         {
             apply(store, std::mem::take(&mut batch), &checkpoint, &mut tally).await?;
+            statistics.after_batch(store, &tally).await?;
             progress(&tally);
         }
         match line {
@@ -103,6 +105,7 @@ pub async fn import<S: Store, R: BufRead>(
     if !batch.is_empty() {
         apply(store, batch, &checkpoint, &mut tally).await?;
     }
+    statistics.at_end(store, &tally).await?;
     progress(&tally);
     if !ended {
         return Err(TransferError::File(format!(
@@ -142,6 +145,60 @@ fn check_end(end: End, line: u64) -> Result<(), TransferError> {
         )));
     }
     Ok(())
+}
+
+/// When the store refreshes what its query planner knows: each time the lines of one kind have
+/// grown eightfold since the last refresh (from a thousand), and at the end. An import fills
+/// tables that were empty when its first statements were planned; PostgreSQL keeps a plan made
+/// for an empty table (a scan) until its statistics change, so without these refreshes each
+/// lookup by id would read the whole table, and an import would take time quadratic in its
+/// size. The eightfold steps keep the refreshes to a handful per kind.
+struct Statistics {
+    due: [u64; LineKind::ALL.len()],
+    written_at_refresh: u64,
+}
+
+impl Statistics {
+    const FIRST: u64 = 1_000;
+    const GROWTH: u64 = 8;
+
+    fn new() -> Statistics {
+        Statistics {
+            due: [Self::FIRST; LineKind::ALL.len()],
+            written_at_refresh: 0,
+        }
+    }
+
+    async fn after_batch<S: Store>(
+        &mut self,
+        store: &S,
+        tally: &Tally,
+    ) -> Result<(), TransferError> {
+        let mut grown = false;
+        for kind in LineKind::ALL {
+            let lines = tally.count(kind);
+            if lines >= self.due[kind as usize] {
+                self.due[kind as usize] = lines * Self::GROWTH;
+                grown = true;
+            }
+        }
+        if grown {
+            self.refresh(store, tally).await?;
+        }
+        Ok(())
+    }
+
+    async fn at_end<S: Store>(&mut self, store: &S, tally: &Tally) -> Result<(), TransferError> {
+        self.refresh(store, tally).await
+    }
+
+    async fn refresh<S: Store>(&mut self, store: &S, tally: &Tally) -> Result<(), TransferError> {
+        if tally.written > self.written_at_refresh {
+            store.refresh_statistics().await?;
+            self.written_at_refresh = tally.written;
+        }
+        Ok(())
+    }
 }
 
 /// What to do with an entity the file holds, given what the store holds under its id.
@@ -349,6 +406,14 @@ async fn apply_one<T: WriteTx>(tx: &mut T, line: Line) -> Result<bool, TransferE
         }
         Line::Org(o) => match tx.get_org(o.id).await? {
             None => {
+                if let Some(other) = tx.get_org_by_name(&o.name).await? {
+                    return Err(TransferError::File(format!(
+                        "an organization named `{}` is already here with id {}, and the file's \
+                         is {}: import into a database that holds no organization of that name \
+                         (before its first `liaison serve`, which creates `default`)",
+                        o.name, other.id, o.id
+                    )));
+                }
                 tx.insert_org(&o).await?;
                 true
             }
