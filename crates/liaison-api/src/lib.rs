@@ -40,10 +40,33 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: every face, the health check, the API's description with its docs
 /// page, and the shared layers.
 pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
+    app_with(engine, Layers::ALL)
+}
+
+/// The shared layers that `app_with` may leave out, so that a benchmark can measure what they
+/// cost. A server always has them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layers {
+    /// Every request counted and timed for `/metrics`.
+    pub metrics: bool,
+    /// The `RateLimit-*` headers. The limiter is the engine's: `Engine::with_rate_limit(None)`
+    /// turns it off.
+    pub rate_headers: bool,
+}
+
+impl Layers {
+    pub const ALL: Layers = Layers {
+        metrics: true,
+        rate_headers: true,
+    };
+}
+
+/// `app`, with only the optional layers that `layers` names.
+pub fn app_with<S: Store>(engine: Arc<Engine<S>>, layers: Layers) -> Router {
     ops::init_metrics();
     let state = AppState { engine };
     let (routes, doc) = described::<S>();
-    routes
+    let router = routes
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, doc))
         .fallback(no_face)
         .with_state(state)
@@ -64,9 +87,18 @@ pub fn app<S: Store>(engine: Arc<Engine<S>>) -> Router {
                     .unwrap_or("-");
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }),
-        )
-        .layer(axum::middleware::from_fn(request::rate_headers))
-        .layer(axum::middleware::from_fn(ops::track))
+        );
+    let router = if layers.rate_headers {
+        router.layer(axum::middleware::from_fn(request::rate_headers))
+    } else {
+        router
+    };
+    let router = if layers.metrics {
+        router.layer(axum::middleware::from_fn(ops::track))
+    } else {
+        router
+    };
+    router
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::from_fn(ops::keep_sane_request_id))

@@ -9,6 +9,7 @@ mod child;
 mod data;
 mod db;
 mod floor;
+mod layers;
 mod load;
 mod loader;
 mod plans;
@@ -120,6 +121,27 @@ enum Command {
         engagements: u64,
         #[arg(long, value_enum, default_value_t = LoaderKind::Engine)]
         loader: LoaderKind,
+    },
+    /// What the rate limiter and the metrics layer cost: GETs by id sent in process, with no
+    /// HTTP, through the application as shipped and through one without them, in alternating
+    /// rounds over one database; prints each one's CPU time per request.
+    Layers {
+        /// `sqlite:<file>` or `postgres://…/<db>` (a temporary SQLite file by default).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Engagements synced first (the GETs pick among them).
+        #[arg(long, default_value_t = 5_000)]
+        engagements: u64,
+        /// Rounds; each measures both applications, in turn.
+        #[arg(long, default_value_t = 10)]
+        rounds: u32,
+        /// Requests measured per application per round.
+        #[arg(long, default_value_t = 5_000)]
+        requests: u32,
+        /// Only one application (0: as shipped, 1: without metrics, 2: without the limiter,
+        /// 3: without either), e.g. under `valgrind --tool=callgrind` to count instructions.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=3))]
+        only: Option<u8>,
     },
     /// (internal) Runs the Liaison server on an existing database; prints its address.
     #[command(hide = true)]
@@ -300,6 +322,21 @@ fn main() -> anyhow::Result<()> {
             listen,
         } => return child::serve_liaison(database_url, listen),
         Command::ServeFloor { body_size, listen } => return child::serve_floor(*body_size, listen),
+        Command::Layers {
+            database_url,
+            engagements,
+            rounds,
+            requests,
+            only,
+        } => {
+            return layers::run(layers::Plan {
+                database_url: database_url.clone(),
+                engagements: *engagements,
+                rounds: *rounds,
+                requests: *requests,
+                only: only.map(usize::from),
+            });
+        }
         Command::ServeResponseFloor {
             database_url,
             org,
@@ -420,7 +457,8 @@ fn main() -> anyhow::Result<()> {
             }
             Command::ServeLiaison { .. }
             | Command::ServeFloor { .. }
-            | Command::ServeResponseFloor { .. } => {
+            | Command::ServeResponseFloor { .. }
+            | Command::Layers { .. } => {
                 unreachable!("handled before the runtime starts")
             }
         }
