@@ -7,6 +7,7 @@
 //! the share found is an upper bound on the share of a served request.
 
 use crate::data::Generator;
+use crate::loader::batches;
 use crate::render;
 use crate::scenario::LIST_PATH;
 use axum::Router;
@@ -88,17 +89,14 @@ async fn measure<S: Store>(store: &S, plan: &Plan) -> anyhow::Result<()> {
     let caller = shipped.authenticate(&token).await?;
     let generator = Generator::new(42);
     let mut ids = Vec::with_capacity(plan.engagements as usize);
-    let mut next = 0;
-    while next < plan.engagements {
-        let end = (next + 500).min(plan.engagements);
-        let items = (next..end)
+    for batch in batches(0..plan.engagements, 500) {
+        let items = batch
             .map(|i| render::engagement_in(&generator.engagement(i)))
             .collect();
         let views = shipped
             .sync_engagements(&caller, items, Expand::NONE)
             .await?;
         ids.extend(views.iter().map(|v| v.record.id.uuid()));
-        next = end;
     }
     let limited = |on: bool| if on { shipped.clone() } else { bare.clone() };
     let variant = |name, limiter: bool, metrics: bool| Variant {
@@ -139,7 +137,7 @@ async fn measure<S: Store>(store: &S, plan: &Plan) -> anyhow::Result<()> {
                 "GET by id answered {status}: {}",
                 String::from_utf8_lossy(&body)
             );
-            Ok::<usize, anyhow::Error>(body.len())
+            Ok::<(), anyhow::Error>(())
         }
     };
     for round in 0..plan.rounds {

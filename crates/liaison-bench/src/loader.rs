@@ -78,7 +78,7 @@ impl Progress {
 }
 
 /// Batches of `batch` indices covering `range`.
-fn batches(range: Range<u64>, batch: u64) -> impl Iterator<Item = Range<u64>> {
+pub(crate) fn batches(range: Range<u64>, batch: u64) -> impl Iterator<Item = Range<u64>> {
     let batch = batch.max(1);
     (range.start..range.end)
         .step_by(batch as usize)

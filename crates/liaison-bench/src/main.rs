@@ -123,8 +123,8 @@ enum Command {
         loader: LoaderKind,
     },
     /// What the rate limiter and the metrics layer cost: GETs by id sent in process, with no
-    /// HTTP, through the application as shipped and through one without them, in alternating
-    /// rounds over one database; prints each one's CPU time per request.
+    /// HTTP, through the application as shipped and through it without one or both of them,
+    /// in alternating rounds over one database; prints each one's CPU time per request.
     Layers {
         /// `sqlite:<file>` or `postgres://…/<db>` (a temporary SQLite file by default).
         #[arg(long)]
@@ -132,7 +132,7 @@ enum Command {
         /// Engagements synced first (the GETs pick among them).
         #[arg(long, default_value_t = 5_000)]
         engagements: u64,
-        /// Rounds; each measures both applications, in turn.
+        /// Rounds; each measures every application, in an order that turns each round.
         #[arg(long, default_value_t = 10)]
         rounds: u32,
         /// Requests measured per application per round.

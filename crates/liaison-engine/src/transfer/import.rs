@@ -105,7 +105,7 @@ pub async fn import<S: Store, R: BufRead>(
     if !batch.is_empty() {
         apply(store, batch, &checkpoint, &mut tally).await?;
     }
-    statistics.at_end(store, &tally).await?;
+    statistics.refresh(store, &tally).await?;
     progress(&tally);
     if !ended {
         return Err(TransferError::File(format!(
@@ -188,10 +188,7 @@ impl Statistics {
         Ok(())
     }
 
-    async fn at_end<S: Store>(&mut self, store: &S, tally: &Tally) -> Result<(), TransferError> {
-        self.refresh(store, tally).await
-    }
-
+    /// Refreshes unless nothing was written since the last refresh; also called at the end.
     async fn refresh<S: Store>(&mut self, store: &S, tally: &Tally) -> Result<(), TransferError> {
         if tally.written > self.written_at_refresh {
             store.refresh_statistics().await?;
