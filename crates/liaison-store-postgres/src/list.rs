@@ -13,11 +13,17 @@ use uuid::Uuid;
 /// The columns a record is read with from the table or alias `t`: the written ones (but the
 /// search key) and an opportunity's contacts, in order.
 pub fn record_cols(t: &str) -> String {
-    cols(t, true)
+    cols(t, true, true)
 }
 
-fn cols(t: &str, remote_data: bool) -> String {
+/// As `record_cols`, but with a `NULL` for the raw payload without `remote_data`, and for the
+/// contacts without `contacts` (a list of another kind than opportunities has none to read,
+/// and a sub-select costs its planning even where its `CASE` never runs it).
+fn cols(t: &str, remote_data: bool, contacts: bool) -> String {
     let plain = liaison_store::record_read_columns(t, remote_data);
+    if !contacts {
+        return format!("{plain}, NULL::uuid[] AS contacts");
+    }
     format!(
         "{plain}, CASE WHEN {t}.kind = 'opportunity' THEN ARRAY(SELECT contact_id FROM \
          opportunity_contacts WHERE opportunity_id = {t}.id ORDER BY position) END AS contacts"
@@ -25,8 +31,6 @@ fn cols(t: &str, remote_data: bool) -> String {
 }
 
 pub static RECORD_COLS: LazyLock<String> = LazyLock::new(|| record_cols("records"));
-/// The same without the raw payload, for lists that only show records.
-static SHOWN_COLS: LazyLock<String> = LazyLock::new(|| cols("records", false));
 
 /// A statement under construction, with PostgreSQL's `$n` placeholders.
 struct Pg(QueryBuilder<Postgres>);
@@ -50,20 +54,14 @@ impl SqlOut for Pg {
             Value::Direction(d) => qb.push_bind(d.as_str()),
         };
     }
-    fn int(&mut self, n: i64) {
-        self.0.push_bind(n);
-    }
 }
 
 /// `SELECT … FROM records` for a plan; the caller turns the rows around when `plan.reverse`.
 pub fn select(org: OrgId, plan: &Plan) -> QueryBuilder<Postgres> {
     let mut out = Pg(QueryBuilder::new(""));
-    let columns = if plan.remote_data {
-        &RECORD_COLS
-    } else {
-        &SHOWN_COLS
-    };
-    plan.render(columns, org.uuid(), &mut out);
+    let contacts = plan.kind == RecordKind::Opportunity;
+    let columns = cols("records", plan.remote_data, contacts);
+    plan.render(&columns, org.uuid(), &mut out);
     out.0
 }
 

@@ -128,7 +128,8 @@ impl RecordsRead for PgTx {
         } else {
             " ORDER BY r.sort_at DESC, r.id DESC"
         });
-        qb.push(" LIMIT ").push_bind(i64::from(q.limit));
+        // In the text, not bound, for the reason `Plan::render` gives.
+        qb.push(format!(" LIMIT {}", q.limit));
         let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
         let mut out: Vec<RecordRow> = rows.iter().map(record).collect::<Result<_>>()?;
         if backwards {

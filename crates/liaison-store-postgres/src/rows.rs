@@ -11,79 +11,81 @@ use liaison_store::Result;
 use liaison_store::*;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
-use sqlx::{Postgres, Row};
+use sqlx::{ColumnIndex, Postgres, Row};
 use uuid::Uuid;
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt row: {what}"))
 }
 
-fn t(r: &PgRow, col: &str) -> Result<DateTime<Utc>> {
+fn t<I: ColumnIndex<PgRow>>(r: &PgRow, col: I) -> Result<DateTime<Utc>> {
     r.try_get(col).map_err(db)
 }
 
-fn ot(r: &PgRow, col: &str) -> Result<Option<DateTime<Utc>>> {
+fn ot<I: ColumnIndex<PgRow>>(r: &PgRow, col: I) -> Result<Option<DateTime<Utc>>> {
     r.try_get(col).map_err(db)
 }
 
-fn u(r: &PgRow, col: &str) -> Result<Uuid> {
+fn u<I: ColumnIndex<PgRow>>(r: &PgRow, col: I) -> Result<Uuid> {
     r.try_get(col).map_err(db)
 }
 
-fn ou(r: &PgRow, col: &str) -> Result<Option<Uuid>> {
+fn ou<I: ColumnIndex<PgRow>>(r: &PgRow, col: I) -> Result<Option<Uuid>> {
     r.try_get(col).map_err(db)
 }
 
-fn s(r: &PgRow, col: &str) -> Result<String> {
+fn s<I: ColumnIndex<PgRow>>(r: &PgRow, col: I) -> Result<String> {
     r.try_get(col).map_err(db)
 }
 
-fn os(r: &PgRow, col: &str) -> Result<Option<String>> {
+fn os<I: ColumnIndex<PgRow>>(r: &PgRow, col: I) -> Result<Option<String>> {
     r.try_get(col).map_err(db)
 }
 
+/// A record from a row of `RECORD_COLS` (or `list::record_cols`), by position: a lookup by
+/// name costs a hash and a string comparison per column, and a page reads thousands.
 pub fn record(r: &PgRow) -> Result<RecordRow> {
-    let kind = s(r, "kind")?;
+    let kind = s(r, 3)?;
     Ok(Record {
-        id: RecordId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
+        id: RecordId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
         kind: RecordKind::parse(&kind).ok_or_else(|| corrupt("record kind"))?,
-        external_id: s(r, "external_id")?,
+        external_id: s(r, 4)?,
         refs: Refs {
-            account: ou(r, "account_id")?.map(RecordId::from_uuid),
-            contact: ou(r, "contact_id")?.map(RecordId::from_uuid),
-            lead: ou(r, "lead_id")?.map(RecordId::from_uuid),
-            opportunity: ou(r, "opportunity_id")?.map(RecordId::from_uuid),
-            owner: ou(r, "owner_id")?.map(CrmUserId::from_uuid),
-            engagement_type: ou(r, "engagement_type_id")?.map(EngagementTypeId::from_uuid),
+            account: ou(r, 5)?.map(RecordId::from_uuid),
+            contact: ou(r, 6)?.map(RecordId::from_uuid),
+            lead: ou(r, 7)?.map(RecordId::from_uuid),
+            opportunity: ou(r, 8)?.map(RecordId::from_uuid),
+            owner: ou(r, 9)?.map(CrmUserId::from_uuid),
+            engagement_type: ou(r, 10)?.map(EngagementTypeId::from_uuid),
         },
-        recording_id: os(r, "recording_id")?,
-        sort_at: t(r, "sort_at")?,
-        remote_updated_at: ot(r, "remote_updated_at")?,
-        deleted_at: ot(r, "deleted_at")?,
-        merged_into: ou(r, "merged_into")?.map(RecordId::from_uuid),
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
-        data: s(r, "data")?,
+        recording_id: os(r, 11)?,
+        sort_at: t(r, 12)?,
+        remote_updated_at: ot(r, 13)?,
+        deleted_at: ot(r, 14)?,
+        merged_into: ou(r, 15)?.map(RecordId::from_uuid),
+        created_at: t(r, 16)?,
+        updated_at: t(r, 17)?,
+        data: s(r, 18)?,
         indexed: Indexed {
-            title: os(r, "title")?,
-            start_time: ot(r, "start_time")?,
-            end_time: ot(r, "end_time")?,
-            direction: os(r, "direction")?
+            title: os(r, 19)?,
+            start_time: ot(r, 20)?,
+            end_time: ot(r, 21)?,
+            direction: os(r, 22)?
                 .map(|d| Direction::parse(&d).ok_or_else(|| corrupt("direction")))
                 .transpose()?,
-            is_private: r.try_get("is_private").map_err(db)?,
-            remote_created_at: ot(r, "remote_created_at")?,
+            is_private: r.try_get(23).map_err(db)?,
+            remote_created_at: ot(r, 24)?,
             contacts: r
-                .try_get::<Option<Vec<Uuid>>, _>("contacts")
+                .try_get::<Option<Vec<Uuid>>, _>(26)
                 .map_err(db)?
                 .unwrap_or_default()
                 .into_iter()
                 .map(RecordId::from_uuid)
                 .collect(),
         },
-        remote_data: os(r, "remote_data")?,
+        remote_data: os(r, 25)?,
     })
 }
 
@@ -121,31 +123,32 @@ pub fn bind_record<'q>(
         .bind(r.indexed.title_key())
 }
 
+/// An engagement type from a row of `TYPE_COLS`, by position, as the others below.
 pub fn engagement_type(r: &PgRow) -> Result<EngagementType> {
     Ok(EngagementType {
-        id: EngagementTypeId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
-        external_id: os(r, "external_id")?,
-        name: s(r, "name")?,
-        activity_type: ActivityType::parse(&s(r, "activity_type")?)
-            .ok_or_else(|| corrupt("activity type"))?,
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
+        id: EngagementTypeId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
+        external_id: os(r, 3)?,
+        name: s(r, 4)?,
+        activity_type: ActivityType::parse(&s(r, 5)?).ok_or_else(|| corrupt("activity type"))?,
+        created_at: t(r, 6)?,
+        updated_at: t(r, 7)?,
     })
 }
 
+/// A CRM user from a row of `CRM_USER_COLS`.
 pub fn crm_user(r: &PgRow) -> Result<CrmUser> {
     Ok(CrmUser {
-        id: CrmUserId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
-        external_id: s(r, "external_id")?,
-        email: os(r, "email")?,
-        name: os(r, "name")?,
-        user: ou(r, "user_id")?.map(UserId::from_uuid),
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
+        id: CrmUserId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
+        external_id: s(r, 3)?,
+        email: os(r, 4)?,
+        name: os(r, 5)?,
+        user: ou(r, 6)?.map(UserId::from_uuid),
+        created_at: t(r, 7)?,
+        updated_at: t(r, 8)?,
     })
 }
 
@@ -173,23 +176,23 @@ pub fn user(r: &PgRow) -> Result<WorkspaceUser> {
     })
 }
 
+/// A participant from a row of `PARTICIPANT_COLS`.
 pub fn participant(r: &PgRow) -> Result<Participant> {
     Ok(Participant {
-        id: ParticipantId::from_uuid(u(r, "id")?),
-        org: OrgId::from_uuid(u(r, "org_id")?),
-        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
-        parent_kind: ParentKind::parse(&s(r, "parent_kind")?)
-            .ok_or_else(|| corrupt("parent kind"))?,
-        parent: RecordId::from_uuid(u(r, "parent_id")?),
-        crm_user: CrmUserId::from_uuid(u(r, "crm_user_id")?),
-        name: os(r, "name")?,
+        id: ParticipantId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
+        parent_kind: ParentKind::parse(&s(r, 3)?).ok_or_else(|| corrupt("parent kind"))?,
+        parent: RecordId::from_uuid(u(r, 4)?),
+        crm_user: CrmUserId::from_uuid(u(r, 5)?),
+        name: os(r, 6)?,
         share: r
-            .try_get::<Option<f64>, _>("share")
+            .try_get::<Option<f64>, _>(7)
             .map_err(db)?
             .and_then(Share::parse),
-        deleted_at: ot(r, "deleted_at")?,
-        created_at: t(r, "created_at")?,
-        updated_at: t(r, "updated_at")?,
+        deleted_at: ot(r, 8)?,
+        created_at: t(r, 9)?,
+        updated_at: t(r, 10)?,
     })
 }
 

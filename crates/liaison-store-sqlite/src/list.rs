@@ -13,11 +13,17 @@ use std::sync::LazyLock;
 /// The columns a record is read with, in `rows::record` order, from the table or alias `t`:
 /// the written ones (but the search key) and an opportunity's contacts, hex, in order.
 pub fn record_cols(t: &str) -> String {
-    cols(t, true)
+    cols(t, true, true)
 }
 
-fn cols(t: &str, remote_data: bool) -> String {
+/// As `record_cols`, but with a `NULL` for the raw payload without `remote_data`, and for the
+/// contacts without `contacts` (a list of another kind than opportunities has none to read,
+/// and a sub-select costs its planning even where its `CASE` never runs it).
+fn cols(t: &str, remote_data: bool, contacts: bool) -> String {
     let plain = liaison_store::record_read_columns(t, remote_data);
+    if !contacts {
+        return format!("{plain}, NULL AS contacts");
+    }
     format!(
         "{plain}, CASE WHEN {t}.kind = 'opportunity' THEN (SELECT group_concat(hex(contact_id), \
          ',' ORDER BY position) FROM opportunity_contacts WHERE opportunity_id = {t}.id) END"
@@ -25,8 +31,6 @@ fn cols(t: &str, remote_data: bool) -> String {
 }
 
 pub static RECORD_COLS: LazyLock<String> = LazyLock::new(|| record_cols("records"));
-/// The same without the raw payload, for lists that only show records.
-static SHOWN_COLS: LazyLock<String> = LazyLock::new(|| cols("records", false));
 
 impl Bind for &Value {
     fn value(self) -> rusqlite::types::Value {
@@ -52,20 +56,14 @@ impl SqlOut for Sql {
     fn value(&mut self, v: &Value) {
         self.bind(v);
     }
-    fn int(&mut self, n: i64) {
-        self.bind(n);
-    }
 }
 
 /// `SELECT … FROM records` for a plan; the caller turns the rows around when `plan.reverse`.
 pub fn select(org: OrgId, plan: &Plan) -> Sql {
     let mut s = Sql::new(String::new());
-    let columns = if plan.remote_data {
-        &RECORD_COLS
-    } else {
-        &SHOWN_COLS
-    };
-    plan.render(columns, org.uuid(), &mut s);
+    let contacts = plan.kind == RecordKind::Opportunity;
+    let columns = cols("records", plan.remote_data, contacts);
+    plan.render(&columns, org.uuid(), &mut s);
     s
 }
 
