@@ -6,6 +6,7 @@ pub mod error;
 pub mod field;
 pub mod ids;
 pub mod issues;
+pub mod matching;
 pub mod model;
 pub mod patch;
 pub mod prefixed;
