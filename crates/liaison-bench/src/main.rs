@@ -12,6 +12,7 @@ mod floor;
 mod layers;
 mod load;
 mod loader;
+mod matching;
 mod plans;
 mod procfs;
 mod render;
@@ -121,6 +122,19 @@ enum Command {
         engagements: u64,
         #[arg(long, value_enum, default_value_t = LoaderKind::Engine)]
         loader: LoaderKind,
+    },
+    /// How well recordings are linked to their engagements: a seeded mix of reps' days and the
+    /// recordings made at them (with the engagement each truly belongs to, and noise: early,
+    /// late, back to back, second reps, moved appointments, missing locations, recordings of no
+    /// appointment), decided by the matching rule; prints precision and recall.
+    Matching {
+        /// Reps, each with a working day of appointments per day.
+        #[arg(long, default_value_t = 500)]
+        reps: u32,
+        #[arg(long, default_value_t = 20)]
+        days: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
     /// What the rate limiter and the metrics layer cost: GETs by id sent in process, with no
     /// HTTP, through the application as shipped and through it without one or both of them,
@@ -337,6 +351,13 @@ fn main() -> anyhow::Result<()> {
                 only: only.map(usize::from),
             });
         }
+        Command::Matching { reps, days, seed } => {
+            return matching::run(matching::Plan {
+                reps: *reps,
+                days: *days,
+                seed: *seed,
+            });
+        }
         Command::ServeResponseFloor {
             database_url,
             org,
@@ -458,7 +479,8 @@ fn main() -> anyhow::Result<()> {
             Command::ServeLiaison { .. }
             | Command::ServeFloor { .. }
             | Command::ServeResponseFloor { .. }
-            | Command::Layers { .. } => {
+            | Command::Layers { .. }
+            | Command::Matching { .. } => {
                 unreachable!("handled before the runtime starts")
             }
         }

@@ -19,21 +19,41 @@ mod tests;
 /// The longest tolerance a setting may name: a day on either side.
 pub const MAX_TOLERANCE_MINUTES: u32 = 24 * 60;
 
+/// The bounds of the farthest a recording may be made from an engagement's account and still
+/// be of it.
+pub const MAX_DISTANCE_METERS: std::ops::RangeInclusive<u32> = 100..=100_000;
+
 /// How far apart an account and a recording may be before location counts for nothing.
 const GEO_SCALE_METERS: f64 = 5_000.0;
 
-/// The weights of a score's components, without a location and with one. Each set sums to 1,
-/// so a score is in [0, 1].
-const WEIGHTS: Weights = Weights {
-    overlap: 0.7,
-    proximity: 0.3,
-    geo: 0.0,
-};
-const WEIGHTS_WITH_GEO: Weights = Weights {
-    overlap: 0.5,
-    proximity: 0.2,
-    geo: 0.3,
-};
+/// The weights of a score's components: with or without a location, and for a recording
+/// with a duration or one that is an instant. An instant has no overlap to measure (it lies
+/// inside an appointment or not, which says little when appointments are back to back): its
+/// only time signal is how near it starts. Each set sums to 1, so a score is in [0, 1].
+const fn weights(geo: bool, instant: bool) -> Weights {
+    match (geo, instant) {
+        (false, false) => Weights {
+            overlap: 0.7,
+            proximity: 0.3,
+            geo: 0.0,
+        },
+        (false, true) => Weights {
+            overlap: 0.0,
+            proximity: 1.0,
+            geo: 0.0,
+        },
+        (true, false) => Weights {
+            overlap: 0.5,
+            proximity: 0.2,
+            geo: 0.3,
+        },
+        (true, true) => Weights {
+            overlap: 0.0,
+            proximity: 0.7,
+            geo: 0.3,
+        },
+    }
+}
 
 /// A candidate without coordinates, beside a recording with them: neither near nor far.
 const GEO_UNKNOWN: f64 = 0.5;
@@ -45,13 +65,15 @@ struct Weights {
 }
 
 /// An organization's matching settings: how far before an engagement's start and after its
-/// end a recording may lie and still be a candidate, and by how much the best candidate must
-/// beat the runner-up to be linked.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// end a recording may lie and still be a candidate, how far from the engagement's account it
+/// may be made (when both places are known), and by how much the best candidate must beat
+/// the runner-up to be linked.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Settings {
     before_minutes: u32,
     after_minutes: u32,
     margin: f64,
+    max_distance_meters: Option<u32>,
 }
 
 /// A setting out of its range.
@@ -61,6 +83,8 @@ pub enum SettingsError {
     Tolerance,
     #[error("the margin is a number from 0 to 1")]
     Margin,
+    #[error("the largest distance is from 100 to 100000 meters, or none")]
+    Distance,
 }
 
 impl Default for Settings {
@@ -69,6 +93,7 @@ impl Default for Settings {
             before_minutes: 60,
             after_minutes: 60,
             margin: 0.15,
+            max_distance_meters: Some(3_000),
         }
     }
 }
@@ -89,7 +114,23 @@ impl Settings {
             before_minutes,
             after_minutes,
             margin,
+            ..Settings::default()
         })
+    }
+
+    /// The same with another largest distance, or none (location then only scores).
+    pub fn with_max_distance(self, meters: Option<u32>) -> Result<Self, SettingsError> {
+        if meters.is_some_and(|m| !MAX_DISTANCE_METERS.contains(&m)) {
+            return Err(SettingsError::Distance);
+        }
+        Ok(Settings {
+            max_distance_meters: meters,
+            ..self
+        })
+    }
+
+    pub fn max_distance_meters(&self) -> Option<u32> {
+        self.max_distance_meters
     }
 
     pub fn before_minutes(&self) -> u32 {
@@ -130,7 +171,7 @@ impl Settings {
 }
 
 /// A closed interval of time; an instant when its ends are equal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Span {
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -197,7 +238,7 @@ impl Span {
 }
 
 /// A place on the Earth, in degrees.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GeoPoint {
     latitude: f64,
     longitude: f64,
@@ -301,13 +342,14 @@ impl Rule {
 }
 
 /// An eligible engagement with its score and what the score is made of.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scored {
     pub engagement: RecordId,
     /// In [0, 1]: the weighted sum of the components below.
     pub score: f64,
     /// The share of the shorter of the two spans that lies in the other, in [0, 1]; when
-    /// either is an instant, 1 if they meet and 0 if not.
+    /// either is an instant, 1 if they meet and 0 if not. It weighs nothing when the recording
+    /// is an instant.
     pub overlap: f64,
     /// How near their start times are, in [0, 1]: 1 at the same instant, 0 at the sum of the
     /// tolerances or farther.
@@ -321,7 +363,7 @@ pub struct Scored {
 }
 
 /// The outcome: where the recording is linked, why, and every eligible candidate, best first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     pub linked: Option<RecordId>,
     pub rule: Rule,
@@ -330,10 +372,20 @@ pub struct Decision {
 }
 
 /// Whether `candidate` may be the recording's: an appointment (meeting, appointment, event),
-/// live, with the recording's user among its reps, and within the widened window.
+/// live, with the recording's user among its reps, within the widened window, and, when both
+/// places are known, within the largest distance of its account: a recording made across town
+/// at the hour of an appointment is of something else (a door knocked on, a call in the car).
 pub fn eligible(recording: &Recording, candidate: &Candidate, settings: &Settings) -> bool {
     let Some(span) = candidate.span else {
         return false;
+    };
+    let near = match (
+        recording.location,
+        candidate.location,
+        settings.max_distance_meters,
+    ) {
+        (Some(r), Some(c), Some(max)) => r.meters_to(&c) <= f64::from(max),
+        _ => true,
     };
     candidate.live
         && candidate
@@ -341,6 +393,7 @@ pub fn eligible(recording: &Recording, candidate: &Candidate, settings: &Setting
             .is_some_and(ActivityType::is_appointment)
         && candidate.rep_users.contains(&recording.user)
         && settings.window(recording.span).intersects(&span)
+        && near
 }
 
 /// The scores of an eligible candidate.
@@ -368,11 +421,7 @@ pub fn score(recording: &Recording, candidate: &Candidate, settings: &Settings) 
         Some(d) => 1.0 - d.min(GEO_SCALE_METERS) / GEO_SCALE_METERS,
         None => GEO_UNKNOWN,
     });
-    let w = if geo.is_some() {
-        &WEIGHTS_WITH_GEO
-    } else {
-        &WEIGHTS
-    };
+    let w = weights(geo.is_some(), recording.span.length().is_zero());
     let score = w.overlap * overlap + w.proximity * proximity + w.geo * geo.unwrap_or(0.0);
     Scored {
         engagement: candidate.engagement,

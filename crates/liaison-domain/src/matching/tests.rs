@@ -57,7 +57,8 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let home = GeoPoint::new(40.7128, -74.0060).unwrap();
-    let across_town = GeoPoint::new(40.7831, -73.9712).unwrap(); // about 8.5 km away
+    let down_the_road = GeoPoint::new(40.7378, -74.0060).unwrap(); // about 2.8 km away
+    let across_town = GeoPoint::new(40.7831, -73.9712).unwrap(); // about 8.3 km away
     let with_location = |mut r: Recording| {
         r.location = Some(home);
         r
@@ -220,7 +221,7 @@ fn cases() -> Vec<Case> {
             candidates: vec![
                 placed(
                     appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
-                    across_town,
+                    down_the_road,
                 ),
                 placed(
                     appointment(2, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
@@ -229,6 +230,17 @@ fn cases() -> Vec<Case> {
             ],
             linked: Some(2),
             rule: Rule::ClearWinner,
+        },
+        Case {
+            name: "an appointment farther than the largest distance is none",
+            recording: with_location(recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")),
+            standing: Standing::Automatic,
+            candidates: vec![placed(
+                appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+                across_town,
+            )],
+            linked: None,
+            rule: Rule::NoCandidate,
         },
         Case {
             name: "calls, emails and untyped engagements are no appointments",
@@ -470,7 +482,41 @@ fn the_settings_widen_and_narrow_the_window() {
 }
 
 #[test]
+fn the_largest_distance_can_be_lifted() {
+    let home = GeoPoint::new(40.7128, -74.0060).unwrap();
+    let r = Recording {
+        location: Some(home),
+        ..recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")
+    };
+    let far = [Candidate {
+        location: GeoPoint::new(40.7831, -73.9712),
+        ..appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")
+    }];
+    assert_eq!(auto(&r, &far).rule, Rule::NoCandidate);
+    let none = Settings::default().with_max_distance(None).unwrap();
+    let d = decide(&r, Standing::Automatic, &far, &none);
+    assert_eq!((d.linked, d.rule), (Some(id(1)), Rule::SoleCandidate));
+    assert_eq!(
+        d.candidates[0].geo,
+        Some(0.0),
+        "beyond the geo scale it scores nothing"
+    );
+    let ten_km = Settings::default().with_max_distance(Some(10_000)).unwrap();
+    assert_eq!(
+        decide(&r, Standing::Automatic, &far, &ten_km).linked,
+        Some(id(1))
+    );
+}
+
+#[test]
 fn settings_have_ranges() {
+    let d = Settings::default();
+    assert_eq!(d.with_max_distance(Some(99)), Err(SettingsError::Distance));
+    assert_eq!(
+        d.with_max_distance(Some(100_001)),
+        Err(SettingsError::Distance)
+    );
+    assert!(d.with_max_distance(Some(100)).is_ok());
     assert_eq!(Settings::new(1441, 0, 0.1), Err(SettingsError::Tolerance));
     assert_eq!(Settings::new(0, 1441, 0.1), Err(SettingsError::Tolerance));
     assert_eq!(Settings::new(0, 0, 1.01), Err(SettingsError::Margin));
