@@ -19,7 +19,7 @@ pub fn record_cols(t: &str) -> String {
 /// As `record_cols`, but with a `NULL` for the raw payload without `remote_data`, and for the
 /// contacts without `contacts` (a list of another kind than opportunities has none to read,
 /// and a sub-select costs its planning even where its `CASE` never runs it).
-fn cols(t: &str, remote_data: bool, contacts: bool) -> String {
+pub fn cols(t: &str, remote_data: bool, contacts: bool) -> String {
     let plain = liaison_store::record_read_columns(t, remote_data);
     if !contacts {
         return format!("{plain}, NULL::uuid[] AS contacts");

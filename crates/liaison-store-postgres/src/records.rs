@@ -58,11 +58,8 @@ impl RecordsRead for PgTx {
             .fetch_all(self.c())
             .await
             .map_err(db)?;
-        let mut out: Vec<RecordRow> = rows.iter().map(record).collect::<Result<_>>()?;
-        if plan.reverse {
-            out.reverse();
-        }
-        Ok(out)
+        let out: Vec<RecordRow> = rows.iter().map(record).collect::<Result<_>>()?;
+        Ok(plan.finish(out))
     }
 
     async fn records_referencing(
@@ -100,7 +97,7 @@ impl RecordsRead for PgTx {
         org: OrgId,
         q: &UserEngagementQuery,
     ) -> Result<Vec<RecordRow>> {
-        let cols = list::record_cols("r");
+        let cols = list::cols("r", true, false);
         // From the rep outwards: their CRM users, those users' live places on records, the
         // live engagements among them. Its cost follows the rep's engagements, not the
         // organization's.
@@ -128,8 +125,7 @@ impl RecordsRead for PgTx {
         } else {
             " ORDER BY r.sort_at DESC, r.id DESC"
         });
-        // In the text, not bound, for the reason `Plan::render` gives.
-        qb.push(format!(" LIMIT {}", q.limit));
+        qb.push(" LIMIT ").push_bind(i64::from(q.limit));
         let rows = qb.build().fetch_all(self.c()).await.map_err(db)?;
         let mut out: Vec<RecordRow> = rows.iter().map(record).collect::<Result<_>>()?;
         if backwards {

@@ -42,11 +42,8 @@ impl RecordsRead for SqliteTx {
 
     async fn list_records(&mut self, org: OrgId, q: &RecordQuery) -> Result<Vec<RecordRow>> {
         let plan = q.plan();
-        let mut rows = self.built(&list::select(org, &plan), record)?;
-        if plan.reverse {
-            rows.reverse();
-        }
-        Ok(rows)
+        let rows = self.built(&list::select(org, &plan), record)?;
+        Ok(plan.finish(rows))
     }
 
     async fn records_referencing(
@@ -81,7 +78,7 @@ impl RecordsRead for SqliteTx {
         org: OrgId,
         q: &UserEngagementQuery,
     ) -> Result<Vec<RecordRow>> {
-        let cols = list::record_cols("r");
+        let cols = list::cols("r", true, false);
         // From the rep outwards: their CRM users, those users' live places on records, the
         // live engagements among them. Its cost follows the rep's engagements, not the
         // organization's.

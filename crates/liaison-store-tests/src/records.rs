@@ -72,6 +72,13 @@ pub async fn records_round_trip<S: Store>(store: &S) {
             tx.get_record(t.org, opp.id).await.unwrap(),
             Some(opp.clone())
         );
+        assert_eq!(
+            tx.list_records(t.org, &RecordQuery::new(RecordKind::Opportunity))
+                .await
+                .unwrap(),
+            vec![opp.clone()],
+            "a list of opportunities reads their contacts"
+        );
         assert_eq!(tx.get_record(t.org, RecordId::new()).await.unwrap(), None);
         let mut got = tx
             .get_records(t.org, &[bare.id, full.id, RecordId::new()])
