@@ -128,11 +128,14 @@ enum Command {
     /// late, back to back, second reps, moved appointments, missing locations, recordings of no
     /// appointment), decided by the matching rule; prints precision and recall.
     Matching {
-        /// Reps, each with a working day of appointments per day.
+        /// Users: nine in ten are reps with a working day of appointments each day, one in ten
+        /// managers who ride along on others' appointments.
         #[arg(long, default_value_t = 500)]
         reps: u32,
+        /// Working days generated.
         #[arg(long, default_value_t = 20)]
         days: u32,
+        /// Seed of the mix: the same seed gives the same recordings and engagements.
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },

@@ -76,30 +76,54 @@ fn generate(plan: &Plan) -> Generated {
     let mut rng = SmallRng::seed_from_u64(plan.seed);
     let users: Vec<UserId> = (0..plan.reps).map(|_| UserId::new()).collect();
     // One in ten is a manager, who has no appointments of their own and rides along on others'.
-    let (managers, reps) = users.split_at(users.len() / 10);
+    let (managers, sellers) = users.split_at(users.len() / 10);
     let mut riding: HashMap<UserId, Vec<Span>> = HashMap::new();
     let mut engagements = Vec::new();
     let mut visits = Vec::new();
     for day in 0..plan.days {
-        for &user in reps {
-            // A working day from about 08:00 to 17:00.
+        for &user in sellers {
+            // A working day from about 08:00 to 17:00, a quarter of it back to back.
             let mut t = day_start(day) + minutes(8 * 60 + rng.random_range(0..60));
             let end_of_day = day_start(day) + minutes(17 * 60);
-            let mut previous_back_to_back = false;
+            let mut day_spans = Vec::new();
             while t < end_of_day {
                 let length = [45, 60, 90][rng.random_range(0..3)];
                 let crm = Span::new(t, t + minutes(length)).expect("a forward span");
+                day_spans.push(crm);
+                let gap = if rng.random_bool(0.25) {
+                    0
+                } else {
+                    rng.random_range(30..=120)
+                };
+                t = crm.end() + minutes(gap);
+            }
+            let mut previous_actual: Option<Span> = None;
+            for (i, &crm) in day_spans.iter().enumerate() {
                 let mut noise = Vec::new();
-                // One in twenty happens at another time than the CRM says.
-                let actual = if rng.random_bool(0.05) {
-                    noise.push(Noise::MovedInCrm);
+                let before = i.checked_sub(1).map(|p| day_spans[p]);
+                let after = day_spans.get(i + 1).copied();
+                if before.is_some_and(|b| b.end() == crm.start())
+                    || after.is_some_and(|a| a.start() == crm.end())
+                {
+                    noise.push(Noise::BackToBack);
+                }
+                // One in twenty happens at another time than the CRM says, into time the rep
+                // has free (no one is at two visits at once).
+                let mut actual = crm;
+                if rng.random_bool(0.05) {
                     let shift =
                         rng.random_range(15..=45) * if rng.random_bool(0.5) { 1 } else { -1 };
-                    Span::new(crm.start() + minutes(shift), crm.end() + minutes(shift))
-                        .expect("a forward span")
-                } else {
-                    crm
-                };
+                    let moved = Span::new(crm.start() + minutes(shift), crm.end() + minutes(shift))
+                        .expect("a forward span");
+                    let clashes = |o: Option<Span>| {
+                        o.is_some_and(|o| o.start() < moved.end() && moved.start() < o.end())
+                    };
+                    if !clashes(previous_actual) && !clashes(after) {
+                        noise.push(Noise::MovedInCrm);
+                        actual = moved;
+                    }
+                }
+                previous_actual = Some(actual);
                 let mut reps = vec![user];
                 if !managers.is_empty() && rng.random_bool(0.1) {
                     let manager = managers[rng.random_range(0..managers.len())];
@@ -124,11 +148,6 @@ fn generate(plan: &Plan) -> Generated {
                 if !account_located {
                     noise.push(Noise::AccountWithoutLocation);
                 }
-                let back_to_back = rng.random_bool(0.25);
-                if back_to_back || previous_back_to_back {
-                    noise.push(Noise::BackToBack);
-                }
-                previous_back_to_back = back_to_back;
                 let id = RecordId::new();
                 engagements.push(Candidate {
                     engagement: id,
@@ -143,18 +162,19 @@ fn generate(plan: &Plan) -> Generated {
                     location: account_located.then_some(place),
                 });
                 // What else a CRM holds at that time: a cancelled copy, a call logged.
+                let appointment = engagements.last().expect("just pushed").clone();
                 if rng.random_bool(0.03) {
                     engagements.push(Candidate {
                         engagement: RecordId::new(),
                         live: false,
-                        ..engagements.last().expect("just pushed").clone()
+                        ..appointment.clone()
                     });
                 }
                 if rng.random_bool(0.03) {
                     engagements.push(Candidate {
                         engagement: RecordId::new(),
                         activity_type: Some(ActivityType::Call),
-                        ..engagements.last().expect("just pushed").clone()
+                        ..appointment
                     });
                 }
                 visits.push(Visit {
@@ -164,12 +184,6 @@ fn generate(plan: &Plan) -> Generated {
                     reps,
                     noise,
                 });
-                let gap = if back_to_back {
-                    0
-                } else {
-                    rng.random_range(30..=120)
-                };
-                t = crm.end() + minutes(gap);
             }
         }
     }

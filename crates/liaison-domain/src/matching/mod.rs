@@ -27,9 +27,10 @@ pub const MAX_DISTANCE_METERS: std::ops::RangeInclusive<u32> = 100..=100_000;
 const GEO_SCALE_METERS: f64 = 5_000.0;
 
 /// The weights of a score's components: with or without a location, and for a recording
-/// with a duration or one that is an instant. An instant has no overlap to measure (it lies
-/// inside an appointment or not, which says little when appointments are back to back): its
-/// only time signal is how near it starts. Each set sums to 1, so a score is in [0, 1].
+/// with a duration or one that is an instant. An instant's overlap is only whether it lies
+/// inside the appointment, which says little when appointments are back to back (a recording
+/// started early for the second lies in the first), so for it how near it starts weighs more.
+/// Each set sums to 1, so a score is in [0, 1].
 const fn weights(geo: bool, instant: bool) -> Weights {
     match (geo, instant) {
         (false, false) => Weights {
@@ -38,8 +39,8 @@ const fn weights(geo: bool, instant: bool) -> Weights {
             geo: 0.0,
         },
         (false, true) => Weights {
-            overlap: 0.0,
-            proximity: 1.0,
+            overlap: 0.3,
+            proximity: 0.7,
             geo: 0.0,
         },
         (true, false) => Weights {
@@ -48,8 +49,8 @@ const fn weights(geo: bool, instant: bool) -> Weights {
             geo: 0.3,
         },
         (true, true) => Weights {
-            overlap: 0.0,
-            proximity: 0.7,
+            overlap: 0.2,
+            proximity: 0.5,
             geo: 0.3,
         },
     }
@@ -164,8 +165,14 @@ impl Settings {
     /// starts at or before `end`.
     pub fn window(&self, span: Span) -> Span {
         Span {
-            start: span.start - self.after(),
-            end: span.end + self.before(),
+            start: span
+                .start
+                .checked_sub_signed(self.after())
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            end: span
+                .end
+                .checked_add_signed(self.before())
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
         }
     }
 }
@@ -348,11 +355,10 @@ pub struct Scored {
     /// In [0, 1]: the weighted sum of the components below.
     pub score: f64,
     /// The share of the shorter of the two spans that lies in the other, in [0, 1]; when
-    /// either is an instant, 1 if they meet and 0 if not. It weighs nothing when the recording
-    /// is an instant.
+    /// either is an instant, 1 if they meet and 0 if not.
     pub overlap: f64,
     /// How near their start times are, in [0, 1]: 1 at the same instant, 0 at the sum of the
-    /// tolerances or farther.
+    /// tolerances (or a minute, when they are zero) or farther.
     pub proximity: f64,
     /// How near the recording was made to the engagement's account, in [0, 1], when the
     /// recording has a location (a half when the account has none).
@@ -436,7 +442,7 @@ pub fn score(recording: &Recording, candidate: &Candidate, settings: &Settings) 
 
 /// `part / whole` for lengths of time, `whole` not zero.
 fn ratio(part: TimeDelta, whole: TimeDelta) -> f64 {
-    part.num_milliseconds() as f64 / whole.num_milliseconds() as f64
+    part.as_seconds_f64() / whole.as_seconds_f64()
 }
 
 /// Decides where the recording belongs. `candidates` may hold engagements that are not
@@ -452,20 +458,30 @@ pub fn decide(
         .filter(|c| eligible(recording, c, settings))
         .map(|c| score(recording, c, settings))
         .collect();
+    // One engagement given twice must not tie with itself: its best copy stays.
+    scored.sort_by(|a, b| {
+        a.engagement
+            .cmp(&b.engagement)
+            .then(b.score.total_cmp(&a.score))
+    });
+    scored.dedup_by_key(|s| s.engagement);
     // Best first; equal scores in id order, so that the order they came in never matters.
     scored.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
             .then(a.engagement.cmp(&b.engagement))
     });
-    scored.dedup_by_key(|s| s.engagement);
     let (linked, rule) = match standing {
         Standing::Manual(to) => (to, Rule::Manual),
         Standing::DeepLink(to) => (Some(to), Rule::DeepLink),
         Standing::Automatic => match scored.as_slice() {
             [] => (None, Rule::NoCandidate),
             [only] => (Some(only.engagement), Rule::SoleCandidate),
-            [best, next, ..] if best.score - next.score >= settings.margin => {
+            // To beat is to score more, by at least the margin: with a margin of zero, equal
+            // scores are still a tie.
+            [best, next, ..]
+                if best.score > next.score && best.score - next.score >= settings.margin =>
+            {
                 (Some(best.engagement), Rule::ClearWinner)
             }
             _ => (None, Rule::Tie),

@@ -347,6 +347,45 @@ fn cases() -> Vec<Case> {
             rule: Rule::SoleCandidate,
         },
         Case {
+            name: "an instant late in the first of two back-to-back appointments",
+            recording: Recording {
+                span: Span::instant(at("2026-03-02T15:40:00Z")),
+                ..recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")
+            },
+            standing: Standing::Automatic,
+            candidates: vec![
+                appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+                appointment(2, "2026-03-02T16:00:00Z", "2026-03-02T17:00:00Z"),
+            ],
+            linked: Some(1),
+            rule: Rule::ClearWinner,
+        },
+        Case {
+            name: "an instant a quarter of an hour before the second: too close to call",
+            recording: Recording {
+                span: Span::instant(at("2026-03-02T15:45:00Z")),
+                ..recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")
+            },
+            standing: Standing::Automatic,
+            candidates: vec![
+                appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+                appointment(2, "2026-03-02T16:00:00Z", "2026-03-02T17:00:00Z"),
+            ],
+            linked: None,
+            rule: Rule::Tie,
+        },
+        Case {
+            name: "one engagement given twice is one candidate",
+            recording: recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+            standing: Standing::Automatic,
+            candidates: vec![
+                appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+                appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+            ],
+            linked: Some(1),
+            rule: Rule::SoleCandidate,
+        },
+        Case {
             name: "the start given in another time zone is the same instant",
             recording: recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
             standing: Standing::Automatic,
@@ -479,6 +518,15 @@ fn the_settings_widen_and_narrow_the_window() {
         decide(&r, Standing::Automatic, &two, &lax).rule,
         Rule::ClearWinner
     );
+    let double = [
+        appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+        appointment(2, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+    ];
+    assert_eq!(
+        decide(&r, Standing::Automatic, &double, &lax).rule,
+        Rule::Tie,
+        "with no margin, equal scores still tie"
+    );
 }
 
 #[test]
@@ -539,6 +587,35 @@ fn settings_have_ranges() {
         Some(id(1)),
         "no tolerance still matches what overlaps"
     );
+}
+
+#[test]
+fn spans_at_the_ends_of_time_neither_panic_nor_score_nan() {
+    let last = DateTime::<Utc>::MAX_UTC;
+    let r = Recording {
+        span: Span::of_recording(last - TimeDelta::minutes(5), Some(60_000), None),
+        ..recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")
+    };
+    let c = [Candidate {
+        span: Some(Span::of_engagement(
+            last - TimeDelta::minutes(10),
+            Some(last),
+        )),
+        ..appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")
+    }];
+    assert_eq!(auto(&r, &c).linked, Some(id(1)));
+    // Shorter than a millisecond, but not an instant.
+    let t = at("2026-03-02T15:00:00Z");
+    let tiny = [Candidate {
+        span: Span::new(t, t + TimeDelta::microseconds(10)),
+        ..appointment(1, "2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")
+    }];
+    let d = auto(
+        &recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
+        &tiny,
+    );
+    assert_eq!(d.candidates[0].overlap, 1.0);
+    assert!(!d.candidates[0].score.is_nan());
 }
 
 #[test]
@@ -687,6 +764,15 @@ proptest! {
                 }
             }
             None => prop_assert!(matches!(d.rule, Rule::Tie | Rule::NoCandidate)),
+        }
+        // And the converse: an only candidate, or a best one clear by the margin, is linked.
+        match d.candidates.as_slice() {
+            [] => prop_assert_eq!(d.rule, Rule::NoCandidate),
+            [only] => prop_assert_eq!(d.linked, Some(only.engagement)),
+            [best, next, ..] => {
+                let clear = best.score > next.score && best.score - next.score >= settings.margin();
+                prop_assert_eq!(d.linked.is_some(), clear);
+            }
         }
     }
 }
