@@ -16,9 +16,8 @@ pub fn record_cols(t: &str) -> String {
     cols(t, true, true)
 }
 
-/// As `record_cols`, but with a `NULL` for the raw payload without `remote_data`, and for the
-/// contacts without `contacts` (a list of another kind than opportunities has none to read,
-/// and a sub-select costs its planning even where its `CASE` never runs it).
+/// As `record_cols`, but with a `NULL` for the raw payload without `remote_data` and for the
+/// contacts without `contacts` (see `Plan::reads_contacts`).
 pub fn cols(t: &str, remote_data: bool, contacts: bool) -> String {
     let plain = liaison_store::record_read_columns(t, remote_data);
     if !contacts {
@@ -56,11 +55,10 @@ impl SqlOut for Pg {
     }
 }
 
-/// `SELECT … FROM records` for a plan; the caller turns the rows around when `plan.reverse`.
+/// `SELECT … FROM records` for a plan; the caller hands the rows it reads to `plan.finish`.
 pub fn select(org: OrgId, plan: &Plan) -> QueryBuilder<Postgres> {
     let mut out = Pg(QueryBuilder::new(""));
-    let contacts = plan.kind == RecordKind::Opportunity;
-    let columns = cols("records", plan.remote_data, contacts);
+    let columns = cols("records", plan.remote_data, plan.reads_contacts());
     plan.render(&columns, org.uuid(), &mut out);
     out.0
 }

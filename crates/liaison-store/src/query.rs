@@ -593,6 +593,12 @@ impl Plan {
         (self.limit - 1).div_ceil(25) * 25 + 1
     }
 
+    /// Whether its rows carry an opportunity's contacts: only a list of opportunities has any,
+    /// and elsewhere the sub-select that reads them costs its planning for nothing.
+    pub fn reads_contacts(&self) -> bool {
+        self.kind == RecordKind::Opportunity
+    }
+
     /// The plan's rows from those its statement read, in the plan's order: at most `limit`,
     /// turned around when `reverse` is set.
     pub fn finish<T>(&self, mut rows: Vec<T>) -> Vec<T> {
