@@ -6,6 +6,7 @@
 //! and the outcome is scored against the truth: precision and recall, overall and per kind of
 //! noise.
 
+use crate::report::thousands;
 use chrono::{DateTime, TimeDelta, Utc};
 use liaison_domain::matching::{Candidate, GeoPoint, Recording, Settings, Span, Standing, decide};
 use liaison_domain::values::ActivityType;
@@ -66,6 +67,15 @@ struct Visit {
 fn day_start(day: u32) -> DateTime<Utc> {
     DateTime::from_timestamp(1_772_000_000, 0).expect("a valid instant")
         + TimeDelta::days(i64::from(day))
+}
+
+/// A place in the area the accounts are spread over, about 55 by 42 km.
+fn somewhere(rng: &mut SmallRng) -> GeoPoint {
+    GeoPoint::new(
+        40.7 + rng.random_range(-0.25..0.25),
+        -74.0 + rng.random_range(-0.25..0.25),
+    )
+    .expect("in range")
 }
 
 fn minutes(m: i64) -> TimeDelta {
@@ -131,19 +141,12 @@ fn generate(plan: &Plan) -> Generated {
                     let reach = Span::new(actual.start() - minutes(60), actual.end() + minutes(60))
                         .expect("a forward span");
                     let spans = riding.entry(manager).or_default();
-                    if !spans
-                        .iter()
-                        .any(|s| s.start() <= reach.end() && reach.start() <= s.end())
-                    {
+                    if !spans.iter().any(|s| s.intersects(&reach)) {
                         spans.push(actual);
                         reps.push(manager);
                     }
                 }
-                let place = GeoPoint::new(
-                    40.7 + rng.random_range(-0.25..0.25),
-                    -74.0 + rng.random_range(-0.25..0.25),
-                )
-                .expect("in range");
+                let place = somewhere(&mut rng);
                 let account_located = rng.random_bool(0.8);
                 if !account_located {
                     noise.push(Noise::AccountWithoutLocation);
@@ -243,22 +246,14 @@ fn generate(plan: &Plan) -> Generated {
             let start = day_start(day) + minutes(rng.random_range(7 * 60..21 * 60));
             let span =
                 Span::new(start, start + minutes(rng.random_range(5..40))).expect("a forward span");
-            let clash = busy.get(&user).is_some_and(|spans| {
-                spans
-                    .iter()
-                    .any(|b| b.start() <= span.end() && span.start() <= b.end())
-            });
+            let clash = busy
+                .get(&user)
+                .is_some_and(|spans| spans.iter().any(|b| b.intersects(&span)));
             if clash {
                 continue;
             }
             // Made somewhere else than any appointment, seven in ten with a location.
-            let location = rng.random_bool(0.7).then(|| {
-                GeoPoint::new(
-                    40.7 + rng.random_range(-0.25..0.25),
-                    -74.0 + rng.random_range(-0.25..0.25),
-                )
-                .expect("in range")
-            });
+            let location = rng.random_bool(0.7).then(|| somewhere(&mut rng));
             let mut noise = vec![Noise::NoAppointment];
             if location.is_none() {
                 noise.push(Noise::NoLocation);
@@ -351,8 +346,8 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
          (tolerances {} and {} minutes, margin {}, largest distance {} m)\n",
         plan.reps,
         plan.days,
-        generated.engagements.len(),
-        generated.recordings.len(),
+        thousands(generated.engagements.len() as f64),
+        thousands(generated.recordings.len() as f64),
         elapsed.as_secs_f64(),
         settings.before_minutes(),
         settings.after_minutes(),
@@ -370,10 +365,10 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         writeln!(
             out,
             "| {label} | {} | {} | {} | {} | {} | {} |",
-            t.recordings,
-            t.with_truth,
-            t.linked,
-            t.correct,
+            thousands(t.recordings as f64),
+            thousands(t.with_truth as f64),
+            thousands(t.linked as f64),
+            thousands(t.correct as f64),
             share(t.precision()),
             share(t.recall()),
         )
@@ -385,7 +380,7 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
     }
     writeln!(out, "\n| rule that decided | recordings |\n|---|---:|")?;
     for (rule, n) in &rules {
-        writeln!(out, "| {rule} | {n} |")?;
+        writeln!(out, "| {rule} | {} |", thousands(*n as f64))?;
     }
     print!("{out}");
     Ok(())

@@ -84,7 +84,11 @@ pub enum SettingsError {
     Tolerance,
     #[error("the margin is a number from 0 to 1")]
     Margin,
-    #[error("the largest distance is from 100 to 100000 meters, or none")]
+    #[error(
+        "the largest distance is from {} to {} meters, or none",
+        MAX_DISTANCE_METERS.start(),
+        MAX_DISTANCE_METERS.end()
+    )]
     Distance,
 }
 
@@ -232,7 +236,8 @@ impl Span {
         self.end - self.start
     }
 
-    fn intersects(&self, other: &Span) -> bool {
+    /// Whether they share an instant (touching ends do).
+    pub fn intersects(&self, other: &Span) -> bool {
         self.start <= other.end && other.start <= self.end
     }
 
@@ -341,11 +346,6 @@ impl Rule {
             Rule::NoCandidate => "NO_CANDIDATE",
         }
     }
-
-    /// Whether a later decision of the rule may change it: only a person's may not.
-    pub fn is_automatic(self) -> bool {
-        self != Rule::Manual
-    }
 }
 
 /// An eligible engagement with its score and what the score is made of.
@@ -385,7 +385,8 @@ pub fn eligible(recording: &Recording, candidate: &Candidate, settings: &Setting
     let Some(span) = candidate.span else {
         return false;
     };
-    let near = match (
+    // The distance last: it is the dearest test, and most candidates fail an earlier one.
+    let near = || match (
         recording.location,
         candidate.location,
         settings.max_distance_meters,
@@ -399,7 +400,7 @@ pub fn eligible(recording: &Recording, candidate: &Candidate, settings: &Setting
             .is_some_and(ActivityType::is_appointment)
         && candidate.rep_users.contains(&recording.user)
         && settings.window(recording.span).intersects(&span)
-        && near
+        && near()
 }
 
 /// The scores of an eligible candidate.
