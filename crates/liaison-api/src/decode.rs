@@ -153,6 +153,26 @@ impl Reader {
         self.typed(obj, key, "boolean", Value::as_bool)
     }
 
+    /// A required number.
+    pub fn required_number(&mut self, obj: &Obj, key: &str) -> Option<f64> {
+        match self.number(obj, key) {
+            Patch::Value(n) => Some(n),
+            Patch::Null => {
+                self.issues
+                    .push(Issue::wrong_type(Self::at(obj, key), "number", "null"));
+                None
+            }
+            Patch::Absent => {
+                // A value of the wrong type was reported by `number`.
+                if !obj.map.contains_key(key) {
+                    self.issues
+                        .push(Issue::required(Self::at(obj, key), "number"));
+                }
+                None
+            }
+        }
+    }
+
     /// A required, non-empty short text.
     pub fn required_string(&mut self, obj: &Obj, key: &str) -> Option<String> {
         self.required_within(obj, key, rules::MAX_TEXT)

@@ -90,6 +90,50 @@ impl Field {
     }
 }
 
+/// A field of a recording, as its inputs carry it (recordings are not synced records, so
+/// they name their own fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordingField {
+    Id,
+    /// The workspace user who recorded it.
+    User,
+    /// The deep link the app was opened with.
+    DeepLink,
+    /// The engagement it is linked to.
+    Engagement,
+    /// The opportunity it is linked to.
+    Opportunity,
+    /// A CRM object a create names.
+    CrmObjects,
+    Duration,
+    Latitude,
+    Longitude,
+    Transcript,
+    Utterances,
+    /// A link's target: by id, or by external id and connection.
+    LinkTarget,
+}
+
+impl RecordingField {
+    pub fn name(self) -> &'static str {
+        use RecordingField::*;
+        match self {
+            Id => "id",
+            User => "user",
+            DeepLink => "deep_link",
+            Engagement => "engagement",
+            Opportunity => "opportunity",
+            CrmObjects => "crm_objects",
+            Duration => "duration",
+            Latitude => "latitude",
+            Longitude => "longitude",
+            Transcript => "transcript",
+            Utterances => "utterances",
+            LinkTarget => "link_target",
+        }
+    }
+}
+
 /// A request parameter that rules name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Param {

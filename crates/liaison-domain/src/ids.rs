@@ -91,3 +91,7 @@ typed_id!(
     /// An outbox event.
     EventId
 );
+typed_id!(
+    /// A recording. Its id is the recorder's: the client that creates it chooses it.
+    RecordingId
+);

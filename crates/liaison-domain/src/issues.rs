@@ -1,7 +1,7 @@
 //! Validation issues: what is wrong with an input, and where. Every face renders them in its
 //! own envelope (the integrations face as Zod issues), so the vocabulary follows Zod's codes.
 
-use crate::field::Field;
+use crate::field::{Field, RecordingField};
 use serde::Serialize;
 use std::fmt;
 
@@ -14,6 +14,18 @@ pub enum PathSeg {
     Index(usize),
     #[serde(serialize_with = "field_name")]
     Field(Field),
+    #[serde(serialize_with = "recording_field_name")]
+    Recording(RecordingField),
+}
+
+fn recording_field_name<S: serde::Serializer>(f: &RecordingField, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
+}
+
+impl From<RecordingField> for PathSeg {
+    fn from(f: RecordingField) -> Self {
+        PathSeg::Recording(f)
+    }
 }
 
 fn field_name<S: serde::Serializer>(f: &Field, s: S) -> Result<S::Ok, S::Error> {
@@ -190,21 +202,19 @@ impl Issue {
     pub fn dotted_path(&self) -> String {
         let mut out = String::new();
         for seg in &self.path {
-            match seg {
-                PathSeg::Key(k) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(k);
+            let name = match seg {
+                PathSeg::Index(i) => {
+                    out.push_str(&format!("[{i}]"));
+                    continue;
                 }
-                PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
-                PathSeg::Field(f) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(f.name());
-                }
+                PathSeg::Key(k) => k.as_str(),
+                PathSeg::Field(f) => f.name(),
+                PathSeg::Recording(f) => f.name(),
+            };
+            if !out.is_empty() {
+                out.push('.');
             }
+            out.push_str(name);
         }
         out
     }
@@ -234,15 +244,17 @@ impl Issues {
 
     /// The issues with every domain field spelled as a face spells it: in paths, and where a
     /// message names one in braces (`{end_time}`).
-    pub fn spelled(mut self, spell: impl Fn(Field) -> &'static str) -> Self {
+    pub fn spelled(mut self, spell: &impl Spelling) -> Self {
         for issue in &mut self.0 {
             for seg in &mut issue.path {
-                if let PathSeg::Field(f) = seg {
-                    *seg = PathSeg::Key(spell(*f).to_owned());
+                match seg {
+                    PathSeg::Field(f) => *seg = PathSeg::Key(spell.field(*f).to_owned()),
+                    PathSeg::Recording(f) => *seg = PathSeg::Key(spell.recording(*f).to_owned()),
+                    PathSeg::Key(_) | PathSeg::Index(_) => {}
                 }
             }
             if issue.message.contains('{') {
-                issue.message = spell_message(&issue.message, &spell);
+                issue.message = spell_message(&issue.message, |f| spell.field(f));
             }
         }
         self
@@ -276,6 +288,12 @@ impl fmt::Display for Issues {
     }
 }
 
+/// How a face spells the domain's fields.
+pub trait Spelling {
+    fn field(&self, f: Field) -> &'static str;
+    fn recording(&self, f: RecordingField) -> &'static str;
+}
+
 /// `message` with each `{field}` it names spelled.
 pub fn spell_message(message: &str, spell: impl Fn(Field) -> &'static str) -> String {
     let mut out = message.to_owned();
@@ -304,24 +322,48 @@ mod tests {
                 Field::StartTime.placeholder()
             ),
         ));
-        let camel = |f: Field| match f {
-            Field::EndTime => "endTime",
-            Field::StartTime => "startTime",
-            _ => "other",
-        };
-        let snake = |f: Field| match f {
-            Field::EndTime => "end_at",
-            Field::StartTime => "start_at",
-            _ => "other",
-        };
-        let siro = issues.clone().spelled(camel);
+        struct Camel;
+        impl Spelling for Camel {
+            fn field(&self, f: Field) -> &'static str {
+                match f {
+                    Field::EndTime => "endTime",
+                    Field::StartTime => "startTime",
+                    _ => "other",
+                }
+            }
+            fn recording(&self, f: RecordingField) -> &'static str {
+                match f {
+                    RecordingField::DeepLink => "deepLink",
+                    _ => "other",
+                }
+            }
+        }
+        struct Snake;
+        impl Spelling for Snake {
+            fn field(&self, f: Field) -> &'static str {
+                match f {
+                    Field::EndTime => "end_at",
+                    Field::StartTime => "start_at",
+                    _ => "other",
+                }
+            }
+            fn recording(&self, _: RecordingField) -> &'static str {
+                "other"
+            }
+        }
+        let siro = issues.clone().spelled(&Camel);
         assert_eq!(
             siro.0[0].path,
             vec![PathSeg::Index(3), PathSeg::Key("endTime".into())]
         );
         assert_eq!(siro.0[0].message, "endTime must not be before startTime");
-        let v2 = issues.spelled(snake);
+        let v2 = issues.spelled(&Snake);
         assert_eq!(v2.0[0].path[1], PathSeg::Key("end_at".into()));
         assert_eq!(v2.0[0].message, "end_at must not be before start_at");
+        let deep = Issues::from(Issue::custom(vec![RecordingField::DeepLink.into()], "bad"));
+        assert_eq!(
+            deep.spelled(&Camel).0[0].path,
+            vec![PathSeg::Key("deepLink".into())]
+        );
     }
 }

@@ -4,10 +4,13 @@
 mod auth;
 mod keys;
 mod limits;
+mod linking;
 mod participants;
 mod people;
 mod reads;
+mod recordings;
 mod records;
+mod rematch;
 mod saving;
 mod sync;
 pub mod transfer;
@@ -16,7 +19,9 @@ mod views;
 
 pub use auth::{Caller, NewToken};
 pub use limits::DEFAULT_RATE_LIMIT;
+pub use linking::{CrmLinks, LinkTarget, LinkedRef, RecordingView, Resolved};
 pub use reads::{Listing, MAX_PAGE, Page, RecordRef};
+pub use recordings::RecordingFilters;
 pub use views::{EngagementView, Expand, OpportunityView, ParticipantView};
 
 use liaison_domain::cursor::CursorCodec;
@@ -40,6 +45,8 @@ pub struct Engine<S: Store> {
     cursors: CursorCodec,
     tokens: auth::TokenCache,
     limits: limits::RateLimits,
+    /// The matching settings of an organization that has set none.
+    default_matching: liaison_domain::matching::Settings,
 }
 
 impl<S: Store> Engine<S> {
@@ -65,12 +72,19 @@ impl<S: Store> Engine<S> {
             cursors: CursorCodec::new(key.as_bytes()),
             tokens: auth::TokenCache::default(),
             limits: limits::RateLimits::new(Some(DEFAULT_RATE_LIMIT)),
+            default_matching: liaison_domain::matching::Settings::default(),
         })
     }
 
     /// Requests per minute for tokens that carry no limit of their own; `None` for none.
     pub fn with_rate_limit(mut self, default: Option<std::num::NonZeroU32>) -> Self {
         self.limits = limits::RateLimits::new(default);
+        self
+    }
+
+    /// The matching settings of organizations that have set none of their own.
+    pub fn with_matching_defaults(mut self, settings: liaison_domain::matching::Settings) -> Self {
+        self.default_matching = settings;
         self
     }
 

@@ -5,6 +5,7 @@ mod credentials;
 mod list;
 mod outbox;
 mod people;
+mod recordings;
 mod records;
 mod rows;
 

@@ -7,6 +7,7 @@ mod credentials;
 mod list;
 mod outbox;
 mod people;
+mod recordings;
 mod records;
 mod rows;
 mod sql;
@@ -156,10 +157,11 @@ impl SqliteStore {
     }
 
     /// Every migration, in order; `PRAGMA user_version` counts those applied.
-    const MIGRATIONS: [&'static str; 3] = [
+    const MIGRATIONS: [&'static str; 4] = [
         include_str!("../migrations/0001_core.sql"),
         include_str!("../migrations/0002_record_columns.sql"),
         include_str!("../migrations/0003_token_rate_limits.sql"),
+        include_str!("../migrations/0004_recordings.sql"),
     ];
 
     fn migrations() -> rusqlite_migration::Migrations<'static> {

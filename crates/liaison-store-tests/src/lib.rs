@@ -20,6 +20,7 @@
 mod fixtures;
 mod lists;
 mod people;
+mod recordings;
 mod records;
 mod tenancy;
 mod transactions;
@@ -28,6 +29,7 @@ mod upgrade;
 
 pub use lists::*;
 pub use people::*;
+pub use recordings::*;
 pub use records::*;
 pub use tenancy::*;
 pub use transactions::*;
@@ -68,6 +70,9 @@ macro_rules! conformance_tests {
             concurrent_inserts_of_one_external_id_make_one_record,
             locked_keys_make_writers_queue,
             what_an_export_reads,
+            recordings_round_trip,
+            recording_lists,
+            engagements_near_a_recording,
         );
     };
     (@each $with_store:path; $($test:ident),+ $(,)?) => {

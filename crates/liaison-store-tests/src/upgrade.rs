@@ -277,4 +277,17 @@ pub async fn check_upgraded<S: Store>(store: &S, old: &Legacy) {
     let after = tx.list_events(org, 0, 100).await.unwrap();
     assert_eq!(after.len(), old.events.len() + 1);
     assert!(after.last().unwrap().seq > events.last().unwrap().seq);
+    drop(tx);
+
+    // Recordings, which the earlier schemas had no place for, link to the old records.
+    let mut recording = crate::recordings::recording(org, UserId::new(), 30);
+    recording.links.engagement = Some(eng.id);
+    let mut tx = begin(store).await;
+    tx.put_recording(&recording, true).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.recordings_linked_to(org, eng.id).await.unwrap(),
+        vec![recording]
+    );
 }

@@ -9,7 +9,9 @@ use liaison_domain::*;
 use std::future::Future;
 
 mod query;
+mod recordings;
 pub use query::*;
+pub use recordings::*;
 
 pub type Instant = DateTime<Utc>;
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -513,14 +515,16 @@ pub trait CredentialsWrite: CredentialsRead {
 }
 
 /// What a read-only session can do: every read of every aggregate, and no write. The
-/// recordings and webhooks aggregates join it (and `WriteTx`) as they are built.
-pub trait ReadTx: RecordsRead + PeopleRead + OutboxRead + CredentialsRead {}
+/// webhooks aggregate joins it (and `WriteTx`) when it is built.
+pub trait ReadTx: RecordsRead + PeopleRead + OutboxRead + CredentialsRead + RecordingsRead {}
 
-impl<T: RecordsRead + PeopleRead + OutboxRead + CredentialsRead> ReadTx for T {}
+impl<T: RecordsRead + PeopleRead + OutboxRead + CredentialsRead + RecordingsRead> ReadTx for T {}
 
 /// A write transaction: every read and every write, committed as one, or rolled back when
 /// dropped.
-pub trait WriteTx: ReadTx + RecordsWrite + PeopleWrite + OutboxWrite + CredentialsWrite {
+pub trait WriteTx:
+    ReadTx + RecordsWrite + PeopleWrite + OutboxWrite + CredentialsWrite + RecordingsWrite
+{
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
     /// Takes each key's exclusive lock until the transaction ends, smallest key first. A
     /// writer that takes the keys of everything it is about to write before writing any of it
@@ -538,6 +542,10 @@ impl<T> ReadOnly<T> {
     /// For backends: wraps a session opened read-only.
     pub fn new(session: T) -> Self {
         ReadOnly(session)
+    }
+
+    fn inner(&mut self) -> &mut T {
+        &mut self.0
     }
 }
 
@@ -783,7 +791,7 @@ impl<T: CredentialsRead> CredentialsRead for ReadOnly<T> {
 pub mod prelude {
     pub use crate::{
         CredentialsRead, CredentialsWrite, OutboxRead, OutboxWrite, PeopleRead, PeopleWrite,
-        ReadTx, RecordsRead, RecordsWrite, WriteTx,
+        ReadTx, RecordingsRead, RecordingsWrite, RecordsRead, RecordsWrite, WriteTx,
     };
 }
 

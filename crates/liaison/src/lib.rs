@@ -207,12 +207,35 @@ impl<S: Store> Server<S> {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = liaison_api::app(self.engine.clone());
-        axum::serve(self.listener, app)
+        let rematcher = tokio::spawn(rematch(self.engine.clone()));
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        // A pass cut short rolls back; the next start reads its events again.
+        rematcher.abort();
+        let _ = rematcher.await;
         self.engine.store().close().await;
-        Ok(())
+        served
+    }
+}
+
+/// How long the matching worker waits when the outbox holds nothing new, and after a failure.
+const REMATCH_IDLE: std::time::Duration = std::time::Duration::from_millis(200);
+const REMATCH_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Follows the outbox for as long as the server runs, matching recordings again as the
+/// engagements around them change.
+async fn rematch<S: Store>(engine: Arc<Engine<S>>) {
+    loop {
+        match engine.rematch_pending().await {
+            Ok(0) => tokio::time::sleep(REMATCH_IDLE).await,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "matching recordings again failed; retrying");
+                tokio::time::sleep(REMATCH_RETRY).await;
+            }
+        }
     }
 }
 

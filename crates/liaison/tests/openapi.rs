@@ -131,7 +131,10 @@ fn the_document_is_sound_openapi_3_1() {
         }
         assert_eq!(templated, in_path, "{method} {path}: path parameters");
         let responses = op["responses"].as_object().expect("responses");
-        assert!(responses.contains_key("200"), "{method} {path}: no 200");
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{method} {path}: no success"
+        );
         for (status, r) in responses {
             assert!(
                 status.len() == 3 && status.parse::<u16>().is_ok(),
@@ -162,30 +165,57 @@ fn the_document_is_sound_openapi_3_1() {
     }
 }
 
-/// Every operation under `/v1` is one of Siro's published contract, at the same path with the
-/// same method: the face invents nothing.
+/// Liaison's own operations under `/v1`, which no published contract has: the recordings
+/// issue asks for them.
+const OWN: [(&str, &str); 3] = [
+    ("get", "/v1/core/recordings/{id}/match"),
+    ("get", "/v1/core/matching/settings"),
+    ("put", "/v1/core/matching/settings"),
+];
+
+/// Every operation under `/v1` is one of Siro's published contracts (the org-token API or the
+/// gateway's), at the same path with the same method, or one of Liaison's own named above:
+/// the face invents nothing else.
 #[test]
 fn every_integrations_operation_is_in_the_published_contract() {
-    let published: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/reference/siro/external-api.openapi.json"),
+    let contract = |file: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../../shared/reference/siro")
+                    .join(file),
+            )
+            .expect("the published contract"),
         )
-        .expect("the published contract"),
-    )
-    .expect("it parses");
+        .expect("it parses")
+    };
+    let published = [
+        contract("external-api.openapi.json"),
+        contract("gateway-api-subset.openapi.json"),
+    ];
     let mut count = 0;
+    let mut own = 0;
     for (method, path, _) in operations(&document()) {
         if !path.starts_with("/v1/") {
             continue;
         }
+        if OWN.contains(&(method.as_str(), path.as_str())) {
+            own += 1;
+            continue;
+        }
         count += 1;
         assert!(
-            published["paths"][&path][&method].is_object(),
-            "{method} {path} is not in Siro's published contract"
+            published
+                .iter()
+                .any(|p| p["paths"][&path][&method].is_object()),
+            "{method} {path} is not in Siro's published contracts"
         );
     }
-    assert_eq!(count, 34, "the integrations face answers 34 operations");
+    assert_eq!(
+        count, 42,
+        "the integrations face answers 42 published operations"
+    );
+    assert_eq!(own, OWN.len(), "every one of Liaison's own is documented");
 }
 
 /// The document a server serves is the one the code builds, and each operation it describes

@@ -120,6 +120,37 @@ async fn fill(s: &TestServer) -> (String, String, String) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    // Ann records the visit: linked to it, with a transcript, and a second recording deleted.
+    let ann = r.body["id"].clone();
+    for (id, at) in [
+        (
+            "0193f0a8-7c1e-7000-8000-000000000001",
+            "2024-02-28T20:15:00Z",
+        ),
+        (
+            "0193f0a8-7c1e-7000-8000-000000000002",
+            "2024-02-28T20:40:00Z",
+        ),
+    ] {
+        let r = s
+            .put(
+                "/v1/core/recordings",
+                json!({"id": id, "dateCreated": at, "userId": ann, "title": "Kitchen visit",
+                    "latitude": 37.7701, "longitude": -122.4199, "conversationType": "sales",
+                    "utterances": [{"utterance": "Hello there.", "speakerTag": "0",
+                        "startTimeInMillis": 0, "endTimeInMillis": 1200, "confidence": 0.9}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    }
+    let r = s
+        .delete("/v1/core/recordings/0193f0a8-7c1e-7000-8000-000000000002")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = s
+        .put("/v1/core/matching/settings", json!({"beforeMinutes": 45}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
 
     let globex = s.token_for("globex", "salesforce", "all").await;
     let r = s
@@ -244,6 +275,7 @@ async fn move_database(source: TestServer) {
         ("user", 1),
         ("record", 50),
         ("participant", 40),
+        ("recording", 2),
         ("event", 100),
         ("end", 1),
     ] {
@@ -303,6 +335,21 @@ async fn move_database(source: TestServer) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{r:?}");
+    // A recording's transcript, links and decision travel with it.
+    let recording = "/v1/core/recordings/0193f0a8-7c1e-7000-8000-000000000001";
+    for path in [
+        format!("{recording}/utterances"),
+        format!("{recording}/match"),
+        format!("{recording}?showCrmLinks=true"),
+    ] {
+        let there = target.get(&path).await;
+        assert_eq!(there.status, StatusCode::OK, "{path}: {there:?}");
+        assert_eq!(there.body, source.get(&path).await.body, "{path}");
+    }
+    assert_eq!(
+        target.get(&format!("{recording}/match")).await.body["data"]["rule"],
+        "SOLE_CANDIDATE"
+    );
     // A cursor made by the source continues on the target: the key that signs them moved.
     let first = source
         .call(

@@ -8,6 +8,7 @@ mod identity;
 mod inputs;
 mod opportunities;
 mod participants;
+mod recordings;
 mod schema;
 mod users;
 mod wire;
@@ -20,7 +21,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use liaison_domain::field::{Field, Param};
+use liaison_domain::field::{Field, Param, RecordingField};
 use liaison_domain::{Error, Issues};
 use liaison_engine::{Caller, Expand};
 use liaison_store::Store;
@@ -40,6 +41,7 @@ pub fn router<S: Store>() -> (Router<AppState<S>>, OpenApi) {
         .merge(participants::routes())
         .merge(users::routes())
         .merge(identity::routes())
+        .merge(recordings::routes())
         .split();
     let components = doc.components.get_or_insert_with(Default::default);
     components.schemas.extend(schema::envelopes());
@@ -101,6 +103,37 @@ pub(super) fn spell(f: Field) -> &'static str {
     }
 }
 
+/// How this face spells a recording's fields: the gateway contract's names, and Liaison's own
+/// beside them.
+pub(super) fn spell_recording(f: RecordingField) -> &'static str {
+    match f {
+        RecordingField::Id => "id",
+        RecordingField::User => "userId",
+        RecordingField::DeepLink => "deepLink",
+        RecordingField::Engagement => "engagementId",
+        RecordingField::Opportunity => "opportunityId",
+        RecordingField::CrmObjects => "crmObjects",
+        RecordingField::Duration => "durationInMilliseconds",
+        RecordingField::Latitude => "latitude",
+        RecordingField::Longitude => "longitude",
+        RecordingField::Transcript => "transcript",
+        RecordingField::Utterances => "utterances",
+        RecordingField::LinkTarget => "id",
+    }
+}
+
+/// This face's spelling of every domain field.
+struct Siro;
+
+impl liaison_domain::issues::Spelling for Siro {
+    fn field(&self, f: Field) -> &'static str {
+        spell(f)
+    }
+    fn recording(&self, f: RecordingField) -> &'static str {
+        spell_recording(f)
+    }
+}
+
 fn spell_param(p: Param) -> &'static str {
     match p {
         Param::PageAfter => "startingAfter",
@@ -142,7 +175,7 @@ impl IntoResponse for ApiError {
         let (status, body) = match self.0 {
             Error::Invalid(issues) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"name": "ZodError", "issues": issues.spelled(spell).0}),
+                json!({"name": "ZodError", "issues": issues.spelled(&Siro).0}),
             ),
             Error::BadParam { param, message } => (
                 StatusCode::BAD_REQUEST,

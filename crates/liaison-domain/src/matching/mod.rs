@@ -23,6 +23,11 @@ pub const MAX_TOLERANCE_MINUTES: u32 = 24 * 60;
 /// be of it.
 pub const MAX_DISTANCE_METERS: std::ops::RangeInclusive<u32> = 100..=100_000;
 
+/// The longest an engagement may last and still be an appointment, and a recording still be
+/// of one: hours, never weeks. A store finds candidates by a window of start times this much
+/// wider.
+pub const LONGEST_APPOINTMENT: TimeDelta = TimeDelta::days(7);
+
 /// How far apart an account and a recording may be before location counts for nothing.
 const GEO_SCALE_METERS: f64 = 5_000.0;
 
@@ -162,6 +167,21 @@ impl Settings {
     /// and never less than a minute.
     fn horizon(&self) -> TimeDelta {
         (self.before() + self.after()).max(TimeDelta::minutes(1))
+    }
+
+    /// When a recording must begin to be a candidate's of an engagement spanning `span`: from
+    /// the tolerance before its start, less the longest a recording may last, to the
+    /// tolerance after its end. What a store searches when the engagement changes.
+    pub fn recording_starts(&self, span: Span) -> Span {
+        let start = span
+            .start
+            .checked_sub_signed(self.before() + LONGEST_APPOINTMENT)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let end = span
+            .end
+            .checked_add_signed(self.after())
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        Span { start, end }
     }
 
     /// The window of engagement times a recording spanning `span` may match, for a store to
@@ -377,8 +397,9 @@ pub struct Decision {
     pub settings: Settings,
 }
 
-/// Whether `candidate` may be the recording's: an appointment (meeting, appointment, event),
-/// live, with the recording's user among its reps, within the widened window, and, when both
+/// Whether `candidate` may be the recording's: an appointment (meeting, appointment, event)
+/// of at most `LONGEST_APPOINTMENT`, live, with the recording's user among its reps, within
+/// the widened window, and, when both
 /// places are known, within the largest distance of its account: a recording made across town
 /// at the hour of an appointment is of something else (a door knocked on, a call in the car).
 pub fn eligible(recording: &Recording, candidate: &Candidate, settings: &Settings) -> bool {
@@ -398,6 +419,8 @@ pub fn eligible(recording: &Recording, candidate: &Candidate, settings: &Setting
         && candidate
             .activity_type
             .is_some_and(ActivityType::is_appointment)
+        && span.length() <= LONGEST_APPOINTMENT
+        && recording.span.length() <= LONGEST_APPOINTMENT
         && candidate.rep_users.contains(&recording.user)
         && settings.window(recording.span).intersects(&span)
         && near()

@@ -297,6 +297,17 @@ fn cases() -> Vec<Case> {
             rule: Rule::NoCandidate,
         },
         Case {
+            name: "an engagement of more than a week is no appointment",
+            recording: recording("2026-03-09T15:00:00Z", "2026-03-09T16:00:00Z"),
+            standing: Standing::Automatic,
+            candidates: vec![
+                appointment(1, "2026-03-02T14:59:59Z", "2026-03-09T15:00:00Z"),
+                appointment(2, "2026-03-02T15:00:00Z", "2026-03-09T15:00:00Z"),
+            ],
+            linked: Some(2),
+            rule: Rule::SoleCandidate,
+        },
+        Case {
             name: "a deep link decides, even against a better score",
             recording: recording("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z"),
             standing: Standing::DeepLink(id(2)),

@@ -9,8 +9,10 @@ mod entities;
 mod inputs;
 mod people;
 mod record;
+mod recording;
 
 pub use entities::*;
 pub use inputs::*;
 pub use people::*;
 pub use record::*;
+pub use recording::*;

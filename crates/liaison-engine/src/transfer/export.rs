@@ -3,7 +3,9 @@
 
 use super::*;
 use liaison_store::prelude::*;
-use liaison_store::{ParticipantQuery, RecordQuery, Seek, Side, SortKey, Store, UserQuery};
+use liaison_store::{
+    ParticipantQuery, RecordQuery, RecordingQuery, Seek, Side, SortKey, Store, UserQuery,
+};
 use std::io::Write;
 
 /// Rows read per query.
@@ -41,7 +43,7 @@ pub async fn export<S: Store, W: Write>(
         org,
     }))?;
     for (key, value) in tx.list_settings().await? {
-        if !key.starts_with(CHECKPOINT_PREFIX) {
+        if !key.starts_with(CHECKPOINT_PREFIX) && !key.starts_with(crate::rematch::CURSOR_PREFIX) {
             w.put(&Line::Setting(Setting { key, value }))?;
         }
     }
@@ -146,6 +148,26 @@ async fn export_org<T: ReadTx, W: Write>(
             if q.after.is_none() {
                 break;
             }
+        }
+    }
+    let mut recordings = RecordingQuery {
+        include_deleted: true,
+        limit: PAGE,
+        ..RecordingQuery::default()
+    };
+    loop {
+        let page = tx.list_recordings(org, &recordings).await?;
+        recordings.after = page.last().map(|r| r.id);
+        for recording in page {
+            let transcript = tx.get_transcript(org, recording.id).await?;
+            w.put(&Line::Recording(RecordingLine {
+                recording,
+                transcript,
+            }))?;
+        }
+        progress(&w.tally);
+        if recordings.after.is_none() {
+            break;
         }
     }
     let mut seq = 0;

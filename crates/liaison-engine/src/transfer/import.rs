@@ -469,6 +469,19 @@ async fn apply_one<T: WriteTx>(tx: &mut T, line: Line) -> Result<bool, TransferE
             let act = action(stored.as_ref(), &u, |u| u.updated_at);
             write(act, |insert| tx.put_user(&u, insert)).await?
         }
+        Line::Recording(RecordingLine {
+            recording,
+            transcript,
+        }) => {
+            let stored = tx.get_recording(recording.org, recording.id).await?;
+            let act = action(stored.as_ref(), &recording, |r| r.updated_at);
+            let wrote = write(act, |insert| tx.put_recording(&recording, insert)).await?;
+            if wrote {
+                tx.put_transcript(recording.org, recording.id, transcript.as_ref())
+                    .await?;
+            }
+            wrote
+        }
         Line::End(_)
         | Line::Liaison(_)
         | Line::Record(_)

@@ -4,7 +4,8 @@
 //!
 //! A file is a header line, the shared settings, then one block per organization (the
 //! organization, its connections, its tokens as hashes, engagement types, CRM users, workspace
-//! users, records of every kind with the deleted and merged ones, participants, events), and
+//! users, records of every kind with the deleted and merged ones, participants, recordings with
+//! their transcripts, events), and
 //! a last line that counts the lines before it, so that a cut-short file is told from a whole
 //! one. Each line is a JSON object with one key, which names what the line holds.
 
@@ -38,6 +39,7 @@ pub enum Line {
     User(WorkspaceUser),
     Record(RecordLine),
     Participant(Participant),
+    Recording(RecordingLine),
     Event(EventLine),
     /// The last line.
     End(End),
@@ -68,6 +70,13 @@ pub struct Setting {
 pub struct RecordLine {
     pub row: Record<Box<RawValue>>,
     pub remote_data: Option<Box<RawValue>>,
+}
+
+/// A recording, with its transcript.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RecordingLine {
+    pub recording: Recording,
+    pub transcript: Option<Transcript>,
 }
 
 /// An outbox event. `seq` is its number in the source: the target numbers the events it takes
@@ -104,12 +113,13 @@ pub enum LineKind {
     User,
     Record,
     Participant,
+    Recording,
     Event,
     End,
 }
 
 impl LineKind {
-    pub const ALL: [LineKind; 12] = [
+    pub const ALL: [LineKind; 13] = [
         LineKind::Header,
         LineKind::Setting,
         LineKind::Org,
@@ -120,6 +130,7 @@ impl LineKind {
         LineKind::User,
         LineKind::Record,
         LineKind::Participant,
+        LineKind::Recording,
         LineKind::Event,
         LineKind::End,
     ];
@@ -137,6 +148,7 @@ impl LineKind {
             LineKind::User => "users",
             LineKind::Record => "records",
             LineKind::Participant => "participants",
+            LineKind::Recording => "recordings",
             LineKind::Event => "events",
             LineKind::End => "ends",
         }
@@ -156,6 +168,7 @@ impl Line {
             Line::User(_) => LineKind::User,
             Line::Record(_) => LineKind::Record,
             Line::Participant(_) => LineKind::Participant,
+            Line::Recording(_) => LineKind::Recording,
             Line::Event(_) => LineKind::Event,
             Line::End(_) => LineKind::End,
         }

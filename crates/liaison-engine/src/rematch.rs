@@ -1,0 +1,212 @@
+//! Matching again when the data changes: a worker follows the outbox and, for every change to
+//! an engagement or to its reps, decides again the recordings the change may move (those
+//! linked to it, and those of its reps near its old and new times). It runs beside the
+//! requests, never inside a sync, and what it changes lands in the outbox like any write.
+
+use crate::linking;
+use crate::records::{Unit, load};
+use crate::{Engine, in_write_tx, store_error};
+use liaison_domain::matching::{Settings, Span, Standing};
+use liaison_domain::model::*;
+use liaison_domain::*;
+use liaison_store::prelude::*;
+use liaison_store::{Event, Store};
+use std::collections::BTreeSet;
+
+/// How many outbox events one pass reads per organization.
+const EVENTS_PER_PASS: u32 = 500;
+
+/// The settings that hold where the worker has read each organization's outbox to: a place
+/// in one database's numbering, which an export leaves behind.
+pub(crate) const CURSOR_PREFIX: &str = "rematch_cursor:";
+
+fn cursor_key(org: OrgId) -> String {
+    format!("{CURSOR_PREFIX}{org}")
+}
+
+/// The times an engagement covered in one version of an event, if any.
+fn span_in(version: Option<&str>) -> Option<Span> {
+    let e: Record<Engagement> = serde_json::from_str(version?).ok()?;
+    let start = e.data.start_time?;
+    Some(Span::of_engagement(start, e.data.end_time))
+}
+
+/// The engagement an event is about: itself, or the parent of a rep's place on it.
+fn engagement_of(e: &Event) -> Option<RecordId> {
+    match e.entity.as_str() {
+        "engagement" => Some(RecordId::from_uuid(e.entity_id)),
+        "participant" => {
+            let version = e.after.as_deref().or(e.before.as_deref())?;
+            let p: Participant = serde_json::from_str(version).ok()?;
+            (p.parent_kind == ParentKind::Engagement).then_some(p.parent)
+        }
+        _ => None,
+    }
+}
+
+/// Where an organization's first pass starts: after every event there is when it has no
+/// recording yet (no change before its first recording can concern one: each is decided
+/// when it is made), else at the start.
+async fn first_cursor<T: ReadTx>(tx: &mut T, org: OrgId) -> Result<i64> {
+    let any = tx
+        .list_recordings(
+            org,
+            &liaison_store::RecordingQuery {
+                include_deleted: true,
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(store_error)?;
+    if !any.is_empty() {
+        return Ok(0);
+    }
+    let span = tx.outbox_span().await.map_err(store_error)?;
+    Ok(span.map_or(0, |(_, newest)| newest))
+}
+
+impl<S: Store> Engine<S> {
+    /// Reads every organization's outbox from where it last stopped and decides again the
+    /// recordings its engagement changes concern. Returns how many events it read: a server
+    /// calls it again at once while there are some, and waits a moment when there are none.
+    pub async fn rematch_pending(&self) -> Result<usize> {
+        let orgs = {
+            let mut tx = self.store.read().await.map_err(store_error)?;
+            tx.list_orgs().await.map_err(store_error)?
+        };
+        let mut read = 0;
+        for org in orgs {
+            read += self.rematch_org(org.id).await?;
+        }
+        Ok(read)
+    }
+
+    async fn rematch_org(&self, org: OrgId) -> Result<usize> {
+        let (after, fresh, events) = {
+            let mut tx = self.store.read().await.map_err(store_error)?;
+            let stored = tx
+                .get_setting(&cursor_key(org))
+                .await
+                .map_err(store_error)?
+                .and_then(|s| s.parse::<i64>().ok());
+            let after = match stored {
+                Some(seq) => seq,
+                None => first_cursor(&mut tx, org).await?,
+            };
+            let fresh = stored.is_none();
+            let events = tx
+                .list_events(org, after, EVENTS_PER_PASS)
+                .await
+                .map_err(store_error)?;
+            (after, fresh, events)
+        };
+        let Some(last) = events.last().map(|e| e.seq) else {
+            if fresh {
+                // Kept, so that the events after it are read from it rather than skipped by
+                // another first pass.
+                in_write_tx!(self, tx => async {
+                    tx.put_setting_if_absent(&cursor_key(org), &after.to_string())
+                        .await
+                        .map_err(store_error)
+                }
+                .await)?;
+            }
+            return Ok(0);
+        };
+        // An engagement and the times it covered before and after each change.
+        let mut touched: BTreeSet<RecordId> = BTreeSet::new();
+        let mut spans: Vec<(RecordId, Span)> = Vec::new();
+        for e in &events {
+            let Some(id) = engagement_of(e) else {
+                continue;
+            };
+            touched.insert(id);
+            if e.entity == "engagement" {
+                for version in [e.before.as_deref(), e.after.as_deref()] {
+                    if let Some(span) = span_in(version) {
+                        spans.push((id, span));
+                    }
+                }
+            }
+        }
+        if !touched.is_empty() {
+            let settings = self.settings_of(org).await?;
+            let mut recordings: BTreeSet<RecordingId> = BTreeSet::new();
+            let mut tx = self.store.read().await.map_err(store_error)?;
+            for id in &touched {
+                for r in tx
+                    .recordings_linked_to(org, *id)
+                    .await
+                    .map_err(store_error)?
+                {
+                    recordings.insert(r.id);
+                }
+                let Some(row) = tx.get_record(org, *id).await.map_err(store_error)? else {
+                    continue;
+                };
+                let e = crate::records::decode::<Engagement>(row)?;
+                if let Some(start) = e.data.start_time {
+                    spans.push((*id, Span::of_engagement(start, e.data.end_time)));
+                }
+                let users = linking::rep_users(&mut tx, org, *id).await?;
+                for (_, span) in spans.iter().filter(|(e, _)| e == id) {
+                    let began = settings.recording_starts(*span);
+                    for user in &users {
+                        for r in tx
+                            .recordings_of_user_between(org, *user, began)
+                            .await
+                            .map_err(store_error)?
+                        {
+                            recordings.insert(r.id);
+                        }
+                    }
+                }
+            }
+            drop(tx);
+            for id in recordings {
+                self.redecide(org, id, &settings).await?;
+            }
+        }
+        in_write_tx!(self, tx => async {
+            // Another instance may have read further: the cursor only moves forward.
+            let stored = tx
+                .get_setting(&cursor_key(org))
+                .await
+                .map_err(store_error)?
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(0);
+            if stored < last {
+                tx.put_setting(&cursor_key(org), &last.to_string())
+                    .await
+                    .map_err(store_error)?;
+            }
+            Ok(())
+        }
+        .await)?;
+        tracing::debug!(%org, after, last, "rematched");
+        Ok(events.len())
+    }
+
+    /// Decides one recording again, when nobody decided it by hand.
+    async fn redecide(&self, org: OrgId, id: RecordingId, settings: &Settings) -> Result<()> {
+        in_write_tx!(self, tx => async {
+            let Some(old) = tx.get_recording(org, id).await.map_err(store_error)? else {
+                return Ok(());
+            };
+            if old.deleted_at.is_some() || matches!(old.standing, Standing::Manual(_)) {
+                return Ok(());
+            }
+            let connection = match old.links.engagement {
+                Some(e) => load::<Engagement, _>(&mut tx, org, e).await?.map(|e| e.connection),
+                None => None,
+            };
+            // The unit writes records by their own connections; a recording linked to nothing
+            // gives it none, and nothing it does here looks one up.
+            let mut unit = Unit::new(&mut tx, org, connection.unwrap_or_default(), time::now());
+            linking::settle(&mut unit, Some(&old), old.clone(), settings).await?;
+            Ok(())
+        }
+        .await)
+    }
+}
