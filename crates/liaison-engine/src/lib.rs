@@ -22,6 +22,7 @@ pub use limits::DEFAULT_RATE_LIMIT;
 pub use linking::{CrmLinks, LinkTarget, LinkedRef, RecordingView, Resolved};
 pub use reads::{Listing, MAX_PAGE, Page, RecordRef};
 pub use recordings::RecordingFilters;
+pub use rematch::{MAX_LISTED_CHANGES, RematchChange, RematchReport};
 pub use views::{EngagementView, Expand, OpportunityView, ParticipantView};
 
 use liaison_domain::cursor::CursorCodec;

@@ -5,12 +5,13 @@
 
 use crate::linking;
 use crate::records::{Unit, load};
-use crate::{Engine, in_write_tx, store_error};
-use liaison_domain::matching::{Settings, Span, Standing};
+use crate::{Caller, Engine, in_write_tx, store_error};
+use liaison_domain::matching::{Rule, Settings, Span, Standing};
 use liaison_domain::model::*;
+use liaison_domain::scope::Scope;
 use liaison_domain::*;
 use liaison_store::prelude::*;
-use liaison_store::{Event, Store};
+use liaison_store::{Event, RecordingQuery, Store};
 use std::collections::BTreeSet;
 
 /// How many outbox events one pass reads per organization.
@@ -51,7 +52,7 @@ async fn first_cursor<T: ReadTx>(tx: &mut T, org: OrgId) -> Result<i64> {
     let any = tx
         .list_recordings(
             org,
-            &liaison_store::RecordingQuery {
+            &RecordingQuery {
                 include_deleted: true,
                 limit: 1,
                 ..Default::default()
@@ -188,14 +189,20 @@ impl<S: Store> Engine<S> {
         Ok(events.len())
     }
 
-    /// Decides one recording again, when nobody decided it by hand.
-    async fn redecide(&self, org: OrgId, id: RecordingId, settings: &Settings) -> Result<()> {
+    /// Decides one recording again, when nobody decided it by hand: what its engagement link
+    /// was and is, with the rule that decided, when it was decided again.
+    async fn redecide(
+        &self,
+        org: OrgId,
+        id: RecordingId,
+        settings: &Settings,
+    ) -> Result<Option<RematchChange>> {
         in_write_tx!(self, tx => async {
             let Some(old) = tx.get_recording(org, id).await.map_err(store_error)? else {
-                return Ok(());
+                return Ok(None);
             };
             if old.deleted_at.is_some() || matches!(old.standing, Standing::Manual(_)) {
-                return Ok(());
+                return Ok(None);
             }
             let connection = match old.links.engagement {
                 Some(e) => load::<Engagement, _>(&mut tx, org, e).await?.map(|e| e.connection),
@@ -204,9 +211,114 @@ impl<S: Store> Engine<S> {
             // The unit writes records by their own connections; a recording linked to nothing
             // gives it none, and nothing it does here looks one up.
             let mut unit = Unit::new(&mut tx, org, connection.unwrap_or_default(), time::now());
-            linking::settle(&mut unit, Some(&old), old.clone(), settings).await?;
-            Ok(())
+            let new = linking::settle(&mut unit, Some(&old), old.clone(), settings).await?;
+            Ok(Some(RematchChange {
+                recording: id,
+                from: old.links.engagement,
+                to: new.links.engagement,
+                rule: new.rule.unwrap_or(Rule::NoCandidate),
+            }))
         }
         .await)
     }
+
+    /// Decides again every recording made from `from` to `to` whose engagement link is the
+    /// rule's to make (none linked by hand or by a deep link), under the settings the
+    /// organization has now; with `dry_run`, only says what would change.
+    pub async fn rematch_range(
+        &self,
+        caller: &Caller,
+        from: time::Instant,
+        to: time::Instant,
+        dry_run: bool,
+    ) -> Result<RematchReport> {
+        caller.require(if dry_run {
+            Scope::EngagementsRead
+        } else {
+            Scope::EngagementsWrite
+        })?;
+        if to < from {
+            return Err(Error::BadRequest("`to` is before `from`".into()));
+        }
+        if to - from > MAX_REMATCH_RANGE {
+            return Err(Error::BadRequest(format!(
+                "a rematch covers at most {} days",
+                MAX_REMATCH_RANGE.num_days()
+            )));
+        }
+        let org = caller.org;
+        let settings = self.settings_of(org).await?;
+        let micro = chrono::TimeDelta::microseconds(1);
+        let mut query = RecordingQuery {
+            recorded_gt: from.checked_sub_signed(micro),
+            recorded_lt: to.checked_add_signed(micro),
+            limit: REMATCH_PAGE,
+            ..RecordingQuery::default()
+        };
+        let mut report = RematchReport::default();
+        loop {
+            let page = {
+                let mut tx = self.store.read().await.map_err(store_error)?;
+                tx.list_recordings(org, &query).await.map_err(store_error)?
+            };
+            query.after = page.last().map(|r| r.id);
+            for r in page {
+                if r.standing != Standing::Automatic {
+                    continue;
+                }
+                report.evaluated += 1;
+                let change = if dry_run {
+                    let mut tx = self.store.read().await.map_err(store_error)?;
+                    let d = linking::decide(&mut tx, &r, &settings).await?;
+                    Some(RematchChange {
+                        recording: r.id,
+                        from: r.links.engagement,
+                        to: d.linked,
+                        rule: d.rule,
+                    })
+                } else {
+                    self.redecide(org, r.id, &settings).await?
+                };
+                if let Some(c) = change.filter(|c| c.from != c.to) {
+                    report.changed += 1;
+                    if report.changes.len() < MAX_LISTED_CHANGES {
+                        report.changes.push(c);
+                    }
+                }
+            }
+            if query.after.is_none() {
+                break;
+            }
+        }
+        report.settings = settings;
+        Ok(report)
+    }
+}
+
+/// The widest range one rematch covers.
+const MAX_REMATCH_RANGE: chrono::TimeDelta = chrono::TimeDelta::days(366);
+/// Recordings read at a time.
+const REMATCH_PAGE: u32 = 200;
+/// The most changes a report lists (it counts them all).
+pub const MAX_LISTED_CHANGES: usize = 1000;
+
+/// A recording whose engagement link a rematch moved, or would move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RematchChange {
+    pub recording: RecordingId,
+    pub from: Option<RecordId>,
+    pub to: Option<RecordId>,
+    pub rule: Rule,
+}
+
+/// What a rematch did, or would do.
+#[derive(Debug, Clone, Default)]
+pub struct RematchReport {
+    /// The recordings decided again.
+    pub evaluated: u64,
+    /// How many of them moved (or would).
+    pub changed: u64,
+    /// The first `MAX_LISTED_CHANGES` of those.
+    pub changes: Vec<RematchChange>,
+    pub settings: Settings,
 }

@@ -167,8 +167,9 @@ fn the_document_is_sound_openapi_3_1() {
 
 /// Liaison's own operations under `/v1`, which no published contract has: the recordings
 /// issue asks for them.
-const OWN: [(&str, &str); 3] = [
+const OWN: [(&str, &str); 4] = [
     ("get", "/v1/core/recordings/{id}/match"),
+    ("post", "/v1/core/matching/rematch"),
     ("get", "/v1/core/matching/settings"),
     ("put", "/v1/core/matching/settings"),
 ];

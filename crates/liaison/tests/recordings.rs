@@ -784,7 +784,114 @@ async fn links_follow_the_engagements(s: &TestServer) {
     assert_eq!(m["engagementId"], far["id"]);
 }
 
+/// A rematch applies settings changed since to a range of recordings: a dry run only says
+/// what would move; the real one moves it, and leaves links made by hand alone.
+async fn a_rematch_previews_then_applies(s: &TestServer) {
+    let user = rep(s, "rep@example.com").await;
+    let e = s
+        .sync(appointment(
+            "r",
+            "2026-11-02T09:00:00Z",
+            "2026-11-02T10:00:00Z",
+            "rep@example.com",
+        ))
+        .await;
+    let early = new_id();
+    let by_hand = new_id();
+    for id in [&early, &by_hand] {
+        let r = record(
+            s,
+            json!({"id": id, "dateCreated": "2026-11-02T08:30:00Z", "userId": user}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    }
+    s.put(
+        &format!("/v1/core/recordings/{by_hand}/link"),
+        json!({"dataType": "ENGAGEMENT", "id": e["id"]}),
+    )
+    .await;
+    s.matching_caught_up().await;
+    assert_eq!(matched(s, &early).await["engagementId"], e["id"]);
+    // Settings apply to what is decided from now on; the link made stays until a rematch.
+    let r = s
+        .put("/v1/core/matching/settings", json!({"beforeMinutes": 10}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let linked = |v: Value| v["crm"]["engagement"]["id"].clone();
+    let path = format!("/v1/core/recordings/{early}?showCrmLinks=true");
+    assert_eq!(linked(s.get(&path).await.body), e["id"]);
+
+    let range =
+        json!({"from": "2026-11-01T00:00:00Z", "to": "2026-11-03T00:00:00Z", "dryRun": true});
+    let r = s.post("/v1/core/matching/rematch", range.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let d = &r.body["data"];
+    assert_eq!(d["dryRun"], true);
+    assert_eq!(d["evaluated"], 1, "the manual one is not the rule's: {d}");
+    assert_eq!(d["changed"], 1);
+    assert_eq!(
+        d["changes"][0],
+        json!({"recordingId": early, "fromEngagementId": e["id"], "toEngagementId": null, "rule": "NO_CANDIDATE"})
+    );
+    assert_eq!(d["settings"]["beforeMinutes"], 10);
+    assert_eq!(
+        linked(s.get(&path).await.body),
+        e["id"],
+        "a dry run writes nothing"
+    );
+
+    let mut apply = range.clone();
+    apply["dryRun"] = json!(false);
+    let r = s.post("/v1/core/matching/rematch", apply.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["data"]["changed"], 1);
+    assert_eq!(linked(s.get(&path).await.body), Value::Null);
+    assert_eq!(
+        engagement(s, e["id"].as_str().unwrap()).await["recordingId"],
+        by_hand
+    );
+    // Again, nothing is left to change.
+    let r = s.post("/v1/core/matching/rematch", apply).await;
+    assert_eq!(r.body["data"]["changed"], 0, "{r:?}");
+    // An empty range finds nothing.
+    let r = s
+        .post(
+            "/v1/core/matching/rematch",
+            json!({"from": "2020-01-01T00:00:00Z", "to": "2020-01-02T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.body["data"]["evaluated"], 0, "{r:?}");
+
+    for (body, status) in [
+        (
+            json!({"from": "2026-11-03T00:00:00Z", "to": "2026-11-01T00:00:00Z"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"from": "2024-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"to": "2026-11-01T00:00:00Z"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z", "dry": true}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"from": "yesterday", "to": "2026-11-02T00:00:00Z"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = s.post("/v1/core/matching/rematch", body.clone()).await;
+        assert_eq!(r.status, status, "{body}: {r:?}");
+    }
+}
+
 on_both!(
+    a_rematch_previews_then_applies,
     links_follow_the_engagements,
     a_recording_at_an_appointment_links_to_it,
     no_candidate_and_ties_stay_unlinked,

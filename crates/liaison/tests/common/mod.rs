@@ -339,6 +339,22 @@ impl TestServer {
         .expect("caller")
     }
 
+    /// Returns once the matching worker has read every outbox event there is now: passes
+    /// are run here until one finds nothing new (each pass, here or the server's own, moves
+    /// the worker's place only after it has decided what its events concern).
+    pub async fn matching_caught_up(&self) {
+        loop {
+            let read = match &self.engines {
+                Engines::Sqlite(e) => e.rematch_pending().await,
+                Engines::Postgres(e) => e.rematch_pending().await,
+            }
+            .expect("a matching pass");
+            if read == 0 {
+                return;
+            }
+        }
+    }
+
     /// Every outbox event of the token's organization, oldest first.
     pub async fn events(&self) -> Vec<Event> {
         let caller = self.caller(&self.token).await;

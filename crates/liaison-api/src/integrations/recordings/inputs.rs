@@ -661,3 +661,26 @@ pub(super) fn settings_body(r: &mut Reader, o: &Obj) -> Option<Settings> {
         }
     }
 }
+
+/// A range of recordings to match again.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RematchIn {
+    /// Recordings made at or after this.
+    #[schema(format = DateTime)]
+    from: String,
+    /// Recordings made at or before this (at most 366 days after `from`).
+    #[schema(format = DateTime)]
+    to: String,
+    /// Only report what would change.
+    dry_run: Option<bool>,
+}
+
+pub(super) fn rematch_body(r: &mut Reader, o: &Obj) -> Option<(Instant, Instant, bool)> {
+    only_known(r, o, &["from", "to", "dryRun"]);
+    let from = r.required_instant(o, "from");
+    let to = r.required_instant(o, "to");
+    let dry_run = r.boolean(o, "dryRun").as_value().copied().unwrap_or(false);
+    Some((from?, to?, dry_run))
+}

@@ -46,6 +46,7 @@ pub(super) fn routes<S: Store>() -> Routes<S> {
         .op(__path_explain, explain::<S>)
         .op(__path_get_settings, get_settings::<S>)
         .op(__path_put_settings, put_settings::<S>)
+        .op(__path_rematch, rematch::<S>)
         .layer(DefaultBodyLimit::max(RECORDING_BODY_LIMIT))
 }
 
@@ -354,4 +355,27 @@ async fn put_settings<S: Store>(
     let settings = super::inputs::parse(&body, vec![], settings_body).map_err(Error::from)?;
     let s = st.engine.put_matching_settings(&caller, settings).await?;
     Ok(Json(Data { data: s.into() }))
+}
+
+/// Liaison's own: decides again every recording made in a range whose link is the rule's to
+/// make, under the settings as they are now; with `dryRun`, only reports what would change,
+/// so that the effect of a setting can be seen before it is applied.
+#[utoipa::path(
+    post,
+    path = "/core/matching/rematch",
+    tag = "Recordings",
+    request_body = RematchIn,
+    responses((status = 200, description = "What changed, or would", body = Data<RematchOut>), schema::Writes),
+)]
+async fn rematch<S: Store>(
+    State(st): State<AppState<S>>,
+    Authed(caller): Authed,
+    Body(body): Body,
+) -> ApiResult<Json<Data<RematchOut>>> {
+    let (from, to, dry_run) =
+        super::inputs::parse(&body, vec![], rematch_body).map_err(Error::from)?;
+    let report = st.engine.rematch_range(&caller, from, to, dry_run).await?;
+    Ok(Json(Data {
+        data: rematch_out(report, dry_run),
+    }))
 }

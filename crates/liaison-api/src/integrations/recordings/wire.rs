@@ -308,3 +308,50 @@ pub(super) fn match_out(id: RecordingId, d: Decision) -> MatchOut {
         settings: d.settings.into(),
     }
 }
+
+/// A recording a rematch moved, or would move.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeOut {
+    pub(super) recording_id: String,
+    /// The engagement it was linked to, `null` for none.
+    #[schema(required)]
+    pub(super) from_engagement_id: Option<String>,
+    /// The engagement the rule links now, `null` for none.
+    #[schema(required)]
+    pub(super) to_engagement_id: Option<String>,
+    pub(super) rule: &'static str,
+}
+
+/// What a rematch did (or, with `dryRun`, would do).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RematchOut {
+    pub(super) dry_run: bool,
+    /// The recordings decided again: those of the range whose link is the rule's to make.
+    pub(super) evaluated: u64,
+    /// How many of them moved (or would).
+    pub(super) changed: u64,
+    /// The first 1,000 of those.
+    pub(super) changes: Vec<ChangeOut>,
+    pub(super) settings: SettingsOut,
+}
+
+pub(super) fn rematch_out(r: liaison_engine::RematchReport, dry_run: bool) -> RematchOut {
+    RematchOut {
+        dry_run,
+        evaluated: r.evaluated,
+        changed: r.changed,
+        changes: r
+            .changes
+            .into_iter()
+            .map(|c| ChangeOut {
+                recording_id: c.recording.to_string(),
+                from_engagement_id: c.from.map(|e| e.to_string()),
+                to_engagement_id: c.to.map(|e| e.to_string()),
+                rule: c.rule.as_str(),
+            })
+            .collect(),
+        settings: r.settings.into(),
+    }
+}
