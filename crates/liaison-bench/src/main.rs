@@ -12,6 +12,7 @@ mod floor;
 mod layers;
 mod load;
 mod loader;
+mod match_recording;
 mod matching;
 mod plans;
 mod procfs;
@@ -136,6 +137,27 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         days: u32,
         /// Seed of the mix: the same seed gives the same recordings and engagements.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// What linking a recording costs against many engagements: engagements loaded in process
+    /// (each given one of --reps reps), a workspace user per rep, then recordings created one
+    /// by one at appointments of theirs, each timed when matched, when there is nothing to
+    /// find (the floor: the same writes), and when only decided again (`/match`).
+    MatchRecording {
+        /// Engagements loaded first.
+        #[arg(long, default_value_t = 100_000)]
+        engagements: u64,
+        /// Reps the engagements are spread over.
+        #[arg(long, default_value_t = 1_000)]
+        reps: u64,
+        /// Recordings made and timed.
+        #[arg(long, default_value_t = 2_000)]
+        recordings: u64,
+        /// An empty database to fill (`sqlite:…` or `postgres://…`); a temporary SQLite file
+        /// by default.
+        #[arg(long)]
+        database_url: Option<String>,
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
@@ -354,6 +376,28 @@ fn main() -> anyhow::Result<()> {
                 only: only.map(usize::from),
             });
         }
+        Command::MatchRecording {
+            engagements,
+            reps,
+            recordings,
+            database_url,
+            seed,
+        } => {
+            if let Some(url) = database_url {
+                db::check_url(url)?;
+            }
+            let plan = match_recording::Plan {
+                engagements: *engagements,
+                reps: *reps,
+                recordings: *recordings,
+                database_url: database_url.clone(),
+                seed: *seed,
+            };
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(match_recording::run(plan));
+        }
         Command::Matching { reps, days, seed } => {
             return matching::run(matching::Plan {
                 reps: *reps,
@@ -483,7 +527,8 @@ fn main() -> anyhow::Result<()> {
             | Command::ServeFloor { .. }
             | Command::ServeResponseFloor { .. }
             | Command::Layers { .. }
-            | Command::Matching { .. } => {
+            | Command::Matching { .. }
+            | Command::MatchRecording { .. } => {
                 unreachable!("handled before the runtime starts")
             }
         }

@@ -328,33 +328,19 @@ pub(crate) async fn rep_users<T: ReadTx>(
     Ok(users.into_iter().collect())
 }
 
-/// Merges chain; a chain longer than this is a cycle and is not followed.
-const MAX_MERGE_HOPS: usize = 32;
-
-/// A decision as it stands now that its engagement may have changed: a link to a merged
-/// engagement follows it to the survivor; a deep link to a deleted one no longer decides.
+/// A decision as it stands now that its engagement may have changed: a deep link to an
+/// engagement deleted since no longer decides. (Engagements are not merged: the contract
+/// merges accounts, contacts, leads and opportunities only.)
 async fn standing_now<T: ReadTx>(tx: &mut T, org: OrgId, standing: Standing) -> Result<Standing> {
-    let (Standing::DeepLink(e) | Standing::Manual(Some(e))) = standing else {
+    let Standing::DeepLink(e) = standing else {
         return Ok(standing);
     };
-    let mut at = e;
-    for _ in 0..MAX_MERGE_HOPS {
-        let Some(row) = tx.get_record(org, at).await.map_err(store_error)? else {
-            break;
-        };
-        match row.merged_into {
-            Some(next) => at = next,
-            None => {
-                let live = row.deleted_at.is_none();
-                return Ok(match standing {
-                    Standing::DeepLink(_) if !live => Standing::Automatic,
-                    Standing::DeepLink(_) => Standing::DeepLink(at),
-                    _ => Standing::Manual(Some(at)),
-                });
-            }
-        }
-    }
-    Ok(standing)
+    let live = tx
+        .get_record(org, e)
+        .await
+        .map_err(store_error)?
+        .is_some_and(|r| r.is_live());
+    Ok(if live { standing } else { Standing::Automatic })
 }
 
 /// What the rule decides for the recording now.

@@ -81,8 +81,8 @@ impl<S: Store> Engine<S> {
         )
         .into_result(())
         .map_err(Error::Invalid)?;
-        let settings = self.matching_settings(caller).await?;
         in_write_tx!(self, tx => async {
+            let settings = self.settings_in(&mut tx, caller.org).await?;
             if tx.get_recording(caller.org, input.id).await.map_err(store_error)?.is_some() {
                 return Err(Error::Conflict(format!(
                     "a recording with id `{}` already exists; PATCH updates it",
@@ -174,8 +174,8 @@ impl<S: Store> Engine<S> {
         patch: RecordingPatch,
     ) -> Result<RecordingView> {
         caller.require(Scope::EngagementsWrite)?;
-        let settings = self.matching_settings(caller).await?;
         in_write_tx!(self, tx => async {
+            let settings = self.settings_in(&mut tx, caller.org).await?;
             let old = live_recording(&mut tx, caller, id).await?;
             let mut new = old.clone();
             let p = patch.clone();
@@ -329,8 +329,8 @@ impl<S: Store> Engine<S> {
         target: LinkTarget,
     ) -> Result<Resolved> {
         caller.require(Scope::EngagementsWrite)?;
-        let settings = self.matching_settings(caller).await?;
         in_write_tx!(self, tx => async {
+            let settings = self.settings_in(&mut tx, caller.org).await?;
             let old = live_recording(&mut tx, caller, id).await?;
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let target = linking::resolve_target(&mut unit, kind, &target).await?;
@@ -349,8 +349,8 @@ impl<S: Store> Engine<S> {
     /// links it again.
     pub async fn unlink_recording(&self, caller: &Caller, id: RecordingId) -> Result<()> {
         caller.require(Scope::EngagementsWrite)?;
-        let settings = self.matching_settings(caller).await?;
         in_write_tx!(self, tx => async {
+            let settings = self.settings_in(&mut tx, caller.org).await?;
             let old = live_recording(&mut tx, caller, id).await?;
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let new = Recording {
@@ -367,8 +367,8 @@ impl<S: Store> Engine<S> {
     /// its scores, and the settings used, as the rule decides it now.
     pub async fn explain_recording(&self, caller: &Caller, id: RecordingId) -> Result<Decision> {
         caller.require(Scope::EngagementsRead)?;
-        let settings = self.matching_settings(caller).await?;
         let mut tx = self.store.read().await.map_err(store_error)?;
+        let settings = self.settings_in(&mut tx, caller.org).await?;
         let r = live_recording(&mut tx, caller, id).await?;
         linking::decide(&mut tx, &r, &settings).await
     }
@@ -380,6 +380,12 @@ impl<S: Store> Engine<S> {
 
     pub(crate) async fn settings_of(&self, org: OrgId) -> Result<Settings> {
         let mut tx = self.store.read().await.map_err(store_error)?;
+        self.settings_in(&mut tx, org).await
+    }
+
+    /// The settings, read in a transaction the caller already holds (a reader opened only
+    /// for them would cost more than the read itself).
+    pub(crate) async fn settings_in<T: ReadTx>(&self, tx: &mut T, org: OrgId) -> Result<Settings> {
         let stored = tx
             .get_setting(&linking::settings_key(org))
             .await

@@ -32,21 +32,24 @@ fn span_in(version: Option<&str>) -> Option<Span> {
     Some(Span::of_engagement(start, e.data.end_time))
 }
 
-/// The engagement an event is about: itself, or the parent of a rep's place on it.
-fn engagement_of(e: &Event) -> Option<RecordId> {
+/// The engagements an event is about: itself, or the parents of a rep's place before and
+/// after the change (a place moved from one engagement to another concerns both).
+fn engagements_of(e: &Event) -> Vec<RecordId> {
     match e.entity.as_str() {
-        "engagement" => Some(RecordId::from_uuid(e.entity_id)),
-        "participant" => {
-            let version = e.after.as_deref().or(e.before.as_deref())?;
-            let p: Participant = serde_json::from_str(version).ok()?;
-            (p.parent_kind == ParentKind::Engagement).then_some(p.parent)
-        }
-        _ => None,
+        "engagement" => vec![RecordId::from_uuid(e.entity_id)],
+        "participant" => [e.before.as_deref(), e.after.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|v| serde_json::from_str::<Participant>(v).ok())
+            .filter(|p| p.parent_kind == ParentKind::Engagement)
+            .map(|p| p.parent)
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
-/// Where an organization's first pass starts: after every event there is when it has no
-/// recording yet (no change before its first recording can concern one: each is decided
+/// Where an organization's first pass starts: after (nearly) every event there is when it has
+/// no recording yet (no change before its first recording can concern one: each is decided
 /// when it is made), else at the start.
 async fn first_cursor<T: ReadTx>(tx: &mut T, org: OrgId) -> Result<i64> {
     let any = tx
@@ -63,9 +66,15 @@ async fn first_cursor<T: ReadTx>(tx: &mut T, org: OrgId) -> Result<i64> {
     if !any.is_empty() {
         return Ok(0);
     }
+    // Events are numbered as they commit, across organizations; the newest few are read
+    // again, so that one numbered just before another organization's but committed after it
+    // cannot be skipped. Reading one twice changes nothing.
     let span = tx.outbox_span().await.map_err(store_error)?;
-    Ok(span.map_or(0, |(_, newest)| newest))
+    Ok(span.map_or(0, |(_, newest)| (newest - FIRST_PASS_OVERLAP).max(0)))
 }
+
+/// How many of the newest events a first pass reads again.
+const FIRST_PASS_OVERLAP: i64 = 1000;
 
 impl<S: Store> Engine<S> {
     /// Reads every organization's outbox from where it last stopped and decides again the
@@ -77,10 +86,21 @@ impl<S: Store> Engine<S> {
             tx.list_orgs().await.map_err(store_error)?
         };
         let mut read = 0;
+        let mut failed = None;
         for org in orgs {
-            read += self.rematch_org(org.id).await?;
+            // One organization that fails (its settings unreadable, say) holds up no other.
+            match self.rematch_org(org.id).await {
+                Ok(n) => read += n,
+                Err(e) => {
+                    tracing::warn!(org = %org.id, error = %e, "matching recordings again failed");
+                    failed = Some(e);
+                }
+            }
         }
-        Ok(read)
+        match failed {
+            Some(e) if read == 0 => Err(e),
+            _ => Ok(read),
+        }
     }
 
     async fn rematch_org(&self, org: OrgId) -> Result<usize> {
@@ -119,14 +139,13 @@ impl<S: Store> Engine<S> {
         let mut touched: BTreeSet<RecordId> = BTreeSet::new();
         let mut spans: Vec<(RecordId, Span)> = Vec::new();
         for e in &events {
-            let Some(id) = engagement_of(e) else {
-                continue;
-            };
-            touched.insert(id);
-            if e.entity == "engagement" {
-                for version in [e.before.as_deref(), e.after.as_deref()] {
-                    if let Some(span) = span_in(version) {
-                        spans.push((id, span));
+            for id in engagements_of(e) {
+                touched.insert(id);
+                if e.entity == "engagement" {
+                    for version in [e.before.as_deref(), e.after.as_deref()] {
+                        if let Some(span) = span_in(version) {
+                            spans.push((id, span));
+                        }
                     }
                 }
             }
@@ -166,7 +185,7 @@ impl<S: Store> Engine<S> {
             }
             drop(tx);
             for id in recordings {
-                self.redecide(org, id, &settings).await?;
+                self.redecide(org, id).await?;
             }
         }
         in_write_tx!(self, tx => async {
@@ -189,14 +208,10 @@ impl<S: Store> Engine<S> {
         Ok(events.len())
     }
 
-    /// Decides one recording again, when nobody decided it by hand: what its engagement link
-    /// was and is, with the rule that decided, when it was decided again.
-    async fn redecide(
-        &self,
-        org: OrgId,
-        id: RecordingId,
-        settings: &Settings,
-    ) -> Result<Option<RematchChange>> {
+    /// Decides one recording again under the organization's settings as they are in this
+    /// transaction, when nobody decided it by hand: what its engagement link was and is, with
+    /// the rule that decided.
+    async fn redecide(&self, org: OrgId, id: RecordingId) -> Result<Option<RematchChange>> {
         in_write_tx!(self, tx => async {
             let Some(old) = tx.get_recording(org, id).await.map_err(store_error)? else {
                 return Ok(None);
@@ -204,6 +219,7 @@ impl<S: Store> Engine<S> {
             if old.deleted_at.is_some() || matches!(old.standing, Standing::Manual(_)) {
                 return Ok(None);
             }
+            let settings = self.settings_in(&mut tx, org).await?;
             let connection = match old.links.engagement {
                 Some(e) => load::<Engagement, _>(&mut tx, org, e).await?.map(|e| e.connection),
                 None => None,
@@ -211,7 +227,7 @@ impl<S: Store> Engine<S> {
             // The unit writes records by their own connections; a recording linked to nothing
             // gives it none, and nothing it does here looks one up.
             let mut unit = Unit::new(&mut tx, org, connection.unwrap_or_default(), time::now());
-            let new = linking::settle(&mut unit, Some(&old), old.clone(), settings).await?;
+            let new = linking::settle(&mut unit, Some(&old), old.clone(), &settings).await?;
             Ok(Some(RematchChange {
                 recording: id,
                 from: old.links.engagement,
@@ -269,6 +285,7 @@ impl<S: Store> Engine<S> {
                 report.evaluated += 1;
                 let change = if dry_run {
                     let mut tx = self.store.read().await.map_err(store_error)?;
+                    let settings = self.settings_in(&mut tx, org).await?;
                     let d = linking::decide(&mut tx, &r, &settings).await?;
                     Some(RematchChange {
                         recording: r.id,
@@ -277,7 +294,7 @@ impl<S: Store> Engine<S> {
                         rule: d.rule,
                     })
                 } else {
-                    self.redecide(org, r.id, &settings).await?
+                    self.redecide(org, r.id).await?
                 };
                 if let Some(c) = change.filter(|c| c.from != c.to) {
                     report.changed += 1;

@@ -4,7 +4,7 @@
 -- in a table of their own so that lists never read them.
 
 CREATE TABLE recordings (
-    id uuid PRIMARY KEY,
+    id uuid NOT NULL,
     org_id uuid NOT NULL,
     user_id uuid NOT NULL,
     title text,
@@ -25,16 +25,19 @@ CREATE TABLE recordings (
     details text NOT NULL,
     deleted_at timestamptz,
     created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
+    updated_at timestamptz NOT NULL,
+    -- The recorder chooses the id: unique within its organization, which is all any lookup
+    -- names, so that one organization's ids say nothing about another's.
+    PRIMARY KEY (org_id, id)
 );
-CREATE INDEX recordings_list ON recordings (org_id, id);
 CREATE INDEX recordings_recorded ON recordings (org_id, date_created);
 CREATE INDEX recordings_user ON recordings (org_id, user_id, date_created);
 CREATE INDEX recordings_engagement ON recordings (org_id, engagement_id)
     WHERE engagement_id IS NOT NULL;
 
 CREATE TABLE recording_transcripts (
-    recording_id uuid PRIMARY KEY,
     org_id uuid NOT NULL,
-    body text NOT NULL
+    recording_id uuid NOT NULL,
+    body text NOT NULL,
+    PRIMARY KEY (org_id, recording_id)
 );

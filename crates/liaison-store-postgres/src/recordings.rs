@@ -233,7 +233,7 @@ impl RecordingsWrite for PgTx {
         let q = match transcript {
             Some(t) => sqlx::query(
                 "INSERT INTO recording_transcripts (recording_id, org_id, body) \
-                 VALUES ($1, $2, $3) ON CONFLICT (recording_id) DO UPDATE SET body = excluded.body",
+                 VALUES ($1, $2, $3) ON CONFLICT (org_id, recording_id) DO UPDATE SET body = excluded.body",
             )
             .bind(id.uuid())
             .bind(org.uuid())

@@ -4,7 +4,7 @@
 -- table of their own so that lists never read them.
 
 CREATE TABLE recordings (
-    id BLOB PRIMARY KEY,
+    id BLOB NOT NULL,
     org_id BLOB NOT NULL,
     user_id BLOB NOT NULL,
     title TEXT,
@@ -25,16 +25,19 @@ CREATE TABLE recordings (
     details TEXT NOT NULL,
     deleted_at INTEGER,
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    -- The recorder chooses the id: unique within its organization, which is all any lookup
+    -- names, so that one organization's ids say nothing about another's.
+    PRIMARY KEY (org_id, id)
 );
-CREATE INDEX recordings_list ON recordings (org_id, id);
 CREATE INDEX recordings_recorded ON recordings (org_id, date_created);
 CREATE INDEX recordings_user ON recordings (org_id, user_id, date_created);
 CREATE INDEX recordings_engagement ON recordings (org_id, engagement_id)
     WHERE engagement_id IS NOT NULL;
 
 CREATE TABLE recording_transcripts (
-    recording_id BLOB PRIMARY KEY,
     org_id BLOB NOT NULL,
-    body TEXT NOT NULL
+    recording_id BLOB NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (org_id, recording_id)
 );

@@ -236,7 +236,7 @@ impl RecordingsWrite for SqliteTx {
         match transcript {
             Some(t) => self.exec(
                 "INSERT INTO recording_transcripts (recording_id, org_id, body) \
-                 VALUES (?1, ?2, ?3) ON CONFLICT (recording_id) DO UPDATE SET body = excluded.body",
+                 VALUES (?1, ?2, ?3) ON CONFLICT (org_id, recording_id) DO UPDATE SET body = excluded.body",
                 params![id.uuid(), org.uuid(), encode_transcript(t)?],
             )?,
             None => self.exec(

@@ -79,19 +79,37 @@ pub async fn recordings_round_trip<S: Store>(store: &S) {
         .unwrap();
     tx.commit().await.unwrap();
 
+    // Another organization may use the same id: ids are the recorder's, unique per tenant.
+    let mut twin = recording(other.org, user, 50);
+    twin.id = plain.id;
+    let mut tx = begin(store).await;
+    tx.put_recording(&twin, true).await.unwrap();
+    tx.put_transcript(other.org, twin.id, Some(&Transcript::Text("theirs".into())))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let mut r = read(store).await;
+    assert_eq!(
+        r.get_recording(other.org, plain.id).await.unwrap(),
+        Some(twin)
+    );
+    assert_eq!(
+        r.get_transcript(other.org, plain.id).await.unwrap(),
+        Some(Transcript::Text("theirs".into()))
+    );
     for want in [&plain, &linked, &bare] {
         assert_eq!(
             r.get_recording(t.org, want.id).await.unwrap().as_ref(),
             Some(want)
         );
-        assert_eq!(r.get_recording(other.org, want.id).await.unwrap(), None);
+        if want.id != plain.id {
+            assert_eq!(r.get_recording(other.org, want.id).await.unwrap(), None);
+        }
     }
     assert_eq!(
         r.get_transcript(t.org, plain.id).await.unwrap(),
         Some(transcript.clone())
     );
-    assert_eq!(r.get_transcript(other.org, plain.id).await.unwrap(), None);
     assert_eq!(r.get_transcript(t.org, linked.id).await.unwrap(), None);
     assert_eq!(
         r.recordings_linked_to(t.org, e.id).await.unwrap(),
@@ -138,6 +156,11 @@ pub async fn recordings_round_trip<S: Store>(store: &S) {
     );
     assert_eq!(r.get_transcript(t.org, plain.id).await.unwrap(), Some(text));
     assert_eq!(r.get_transcript(t.org, bare.id).await.unwrap(), None);
+    assert_eq!(
+        r.get_transcript(other.org, plain.id).await.unwrap(),
+        Some(Transcript::Text("theirs".into())),
+        "a write to one organization's transcript leaves the other's"
+    );
 }
 
 pub async fn recording_lists<S: Store>(store: &S) {

@@ -254,6 +254,16 @@ async fn a_deep_link_decides(s: &TestServer) {
         engagement(s, near["id"].as_str().unwrap()).await["recordingId"],
         Value::Null
     );
+    // Its appointment deleted, the deep link decides nothing: the rule links what fits.
+    let r = s
+        .delete(&format!(
+            "/v1/integrations/engagements/{}",
+            named["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let m = linked_eventually(s, &id, &near["id"]).await;
+    assert_eq!(m["rule"], "SOLE_CANDIDATE", "{m}");
 }
 
 /// A link made by hand stands: a change of the recording's time does not move it, and an

@@ -5,7 +5,7 @@ use crate::field::RecordingField;
 use crate::ids::*;
 use crate::issues::{Issue, Issues, PathSeg};
 use crate::matching::{self, GeoPoint, Rule, Span, Standing};
-use crate::rules::{MAX_TEXT, text_issue};
+use crate::rules::{MAX_EXTERNAL_ID, MAX_TEXT, text_issue};
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -375,11 +375,28 @@ pub fn recording_issues(
         if let Some(issue) = text_issue(vec![RecordingField::DeepLink.into()], link, MAX_DEEP_LINK)
         {
             issues.push(issue);
-        } else if DeepLink::parse(link).is_none() {
-            issues.push(Issue::custom(
-                vec![RecordingField::DeepLink.into()],
-                "Not a deep link (scheme://host?appointmentId=…&opportunityId=…)",
-            ));
+        } else {
+            match DeepLink::parse(link) {
+                None => issues.push(Issue::custom(
+                    vec![RecordingField::DeepLink.into()],
+                    "Not a deep link (scheme://host?appointmentId=…&opportunityId=…)",
+                )),
+                // What it says, decoded, is bounded as the fields it stands for are.
+                Some(d) => {
+                    let bounds = [
+                        (d.appointment_id.as_deref(), MAX_EXTERNAL_ID),
+                        (d.opportunity_id.as_deref(), MAX_EXTERNAL_ID),
+                        (d.title.as_deref(), MAX_TEXT),
+                    ];
+                    for (value, max) in bounds {
+                        if let Some(issue) = value
+                            .and_then(|v| text_issue(vec![RecordingField::DeepLink.into()], v, max))
+                        {
+                            issues.push(issue);
+                        }
+                    }
+                }
+            }
         }
     }
     if let Some(t) = transcript {
@@ -449,6 +466,17 @@ mod tests {
             paths(recording_issues(None, None, None, Some("nope"), None)),
             ["deep_link"]
         );
+        for decoded in [
+            "siro://record?title=a%00b".to_owned(),
+            format!("siro://record?appointmentId={}", "x".repeat(513)),
+            format!("siro://record?title={}", "A".repeat(4097)),
+        ] {
+            assert_eq!(
+                paths(recording_issues(None, None, None, Some(&decoded), None)),
+                ["deep_link"],
+                "{decoded:.40}"
+            );
+        }
         let t = Transcript::Utterances(vec![utterance(0, 10), utterance(20, 15)]);
         assert_eq!(
             paths(recording_issues(None, None, None, None, Some(&t))),
