@@ -350,6 +350,16 @@ pub(crate) async fn decide<T: ReadTx>(
     settings: &Settings,
 ) -> Result<Decision> {
     let standing = standing_now(tx, recording.org, recording.standing).await?;
+    decide_as(tx, recording, standing, settings).await
+}
+
+/// What the rule decides for the recording with `standing` as it stands now.
+async fn decide_as<T: ReadTx>(
+    tx: &mut T,
+    recording: &Recording,
+    standing: Standing,
+    settings: &Settings,
+) -> Result<Decision> {
     let candidates = candidates(tx, recording, settings).await?;
     Ok(matching::decide(
         &recording.for_matching(),
@@ -368,7 +378,7 @@ pub(crate) async fn settle<T: WriteTx>(
     settings: &Settings,
 ) -> Result<Recording> {
     new.standing = standing_now(unit.tx, new.org, new.standing).await?;
-    let decision = decide(unit.tx, &new, settings).await?;
+    let decision = decide_as(unit.tx, &new, new.standing, settings).await?;
     let before = old.and_then(|o| o.links.engagement);
     new.links.engagement = decision.linked;
     new.rule = Some(decision.rule);

@@ -273,34 +273,37 @@ impl<S: Store> Engine<S> {
         };
         let mut report = RematchReport::default();
         loop {
-            let page = {
-                let mut tx = self.store.read().await.map_err(store_error)?;
-                tx.list_recordings(org, &query).await.map_err(store_error)?
-            };
+            let mut tx = self.store.read().await.map_err(store_error)?;
+            let page = tx.list_recordings(org, &query).await.map_err(store_error)?;
             query.after = page.last().map(|r| r.id);
-            for r in page {
-                if r.standing != Standing::Automatic {
-                    continue;
-                }
-                report.evaluated += 1;
-                let change = if dry_run {
-                    let mut tx = self.store.read().await.map_err(store_error)?;
-                    let settings = self.settings_in(&mut tx, org).await?;
-                    let d = linking::decide(&mut tx, &r, &settings).await?;
-                    Some(RematchChange {
+            let page: Vec<_> = page
+                .into_iter()
+                .filter(|r| r.standing == Standing::Automatic)
+                .collect();
+            report.evaluated += page.len() as u64;
+            let mut changes = Vec::with_capacity(page.len());
+            if dry_run {
+                // One reader, and the settings it holds, serve the page's decisions.
+                let settings = self.settings_in(&mut tx, org).await?;
+                for r in &page {
+                    let d = linking::decide(&mut tx, r, &settings).await?;
+                    changes.push(RematchChange {
                         recording: r.id,
                         from: r.links.engagement,
                         to: d.linked,
                         rule: d.rule,
-                    })
-                } else {
-                    self.redecide(org, r.id).await?
-                };
-                if let Some(c) = change.filter(|c| c.from != c.to) {
-                    report.changed += 1;
-                    if report.changes.len() < MAX_LISTED_CHANGES {
-                        report.changes.push(c);
-                    }
+                    });
+                }
+            } else {
+                drop(tx);
+                for r in &page {
+                    changes.extend(self.redecide(org, r.id).await?);
+                }
+            }
+            for c in changes.into_iter().filter(|c| c.from != c.to) {
+                report.changed += 1;
+                if report.changes.len() < MAX_LISTED_CHANGES {
+                    report.changes.push(c);
                 }
             }
             if query.after.is_none() {

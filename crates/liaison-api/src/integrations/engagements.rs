@@ -153,8 +153,13 @@ async fn soft_delete_removed<S: Store>(
 }
 
 pub(super) fn page_size(params: &HashMap<String, String>) -> Result<u32, Error> {
+    page_size_or(params, DEFAULT_PAGE)
+}
+
+/// `limit`, else `pageSize` (the face takes either), else `default`.
+pub(super) fn page_size_or(params: &HashMap<String, String>, default: u32) -> Result<u32, Error> {
     let limit = param_u32(params, "limit")?.or(param_u32(params, "pageSize")?);
-    Ok(limit.unwrap_or(DEFAULT_PAGE))
+    Ok(limit.unwrap_or(default))
 }
 
 /// The list the query parameters ask for: `externalId` and `recordingId` filters, in creation

@@ -119,12 +119,7 @@ async fn list<S: Store>(
     Authed(caller): Authed,
     Params(params): Params,
 ) -> ApiResult<Json<RecordingPage>> {
-    let limit = crate::request::param_u32(&params, "pageSize")?
-        .or(crate::request::param_u32(&params, "limit")?)
-        .unwrap_or(DEFAULT_PAGE);
-    if limit == 0 {
-        return Err(Error::BadRequest("`pageSize` is at least 1".into()).into());
-    }
+    let limit = super::engagements::page_size_or(&params, DEFAULT_PAGE)?;
     let filters = RecordingFilters {
         recorded_gt: tighter(
             instant_param(&params, "createdAt:gt")?,
