@@ -370,3 +370,16 @@ impl Reader {
         }
     }
 }
+
+/// The keys a body may carry; any other is refused, as a contract's
+/// `additionalProperties: false` has it.
+pub fn only_known(r: &mut Reader, o: &Obj, known: &[&str]) {
+    for key in o.map.keys() {
+        if !known.contains(&key.as_str()) {
+            let mut path = o.path.clone();
+            path.push(PathSeg::Key(key.clone()));
+            r.issues
+                .push(Issue::custom(path, format!("Unrecognized key: `{key}`")));
+        }
+    }
+}

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{InfoBuilder, LicenseBuilder, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -139,6 +141,17 @@ fn described<S: Store>() -> (Router<AppState<S>>, OpenApi) {
                     .build(),
             ),
         );
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            ACCESS_TOKEN,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                integrations::ACCESS_TOKEN_HEADER,
+                "A user access token issued by `POST /v1/core/oauth/apps/{clientId}/access-token`: \
+                 `x-siro-auth-token: liat_…`. Taken by the user-scoped recording operations, \
+                 beside an API token.",
+            ))),
+        );
     doc.security = Some(vec![SecurityRequirement::new::<_, _, &str>(BEARER, [])]);
     // Each face under its prefix, with its own envelope for what it does not serve. The
     // integrations face also answers under its published base path, so a client set up with
@@ -150,6 +163,8 @@ fn described<S: Store>() -> (Router<AppState<S>>, OpenApi) {
 }
 
 const BEARER: &str = "bearerAuth";
+/// The gateway contract's name for the user access token's scheme.
+const ACCESS_TOKEN: &str = "SiroAuthToken";
 
 const DESCRIPTION: &str = "Liaison, a self-hosted engagement hub. The integrations face \
 (`/v1/integrations/*`, `/v1/core/*`) answers Siro's published integration API field for field; \

@@ -93,6 +93,12 @@ fn bearer(parts: &Parts) -> Result<&str, Error> {
 /// Every face authenticates through this, so every face limits the same way.
 pub async fn authenticate<S: Store>(parts: &Parts, engine: &Engine<S>) -> Result<Caller, Error> {
     let caller = engine.authenticate(bearer(parts)?).await?;
+    admit(parts, engine, caller)
+}
+
+/// Counts a request of a caller authenticated otherwise (by a face's own credential) against
+/// its rate, as `authenticate` does.
+pub fn admit<S: Store>(parts: &Parts, engine: &Engine<S>, caller: Caller) -> Result<Caller, Error> {
     let admitted = engine.admit(&caller);
     if let Some(slot) = parts.extensions.get::<RateSlot>() {
         match &admitted {
@@ -203,5 +209,20 @@ pub fn param_bool(params: &HashMap<String, String>, key: &str) -> Result<Option<
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
         Some(_) => Err(Error::BadRequest(format!("`{key}` must be true or false"))),
+    }
+}
+
+/// Parses an optional ISO 8601 timestamp parameter. Given empty, it is absent.
+pub fn param_instant(
+    params: &HashMap<String, String>,
+    key: &str,
+) -> Result<Option<liaison_domain::time::Instant>, Error> {
+    match params.get(key).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(raw) => liaison_domain::time::parse_instant(raw)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::BadRequest(format!("`{key}` is not an ISO 8601 timestamp: {raw}"))
+            }),
     }
 }

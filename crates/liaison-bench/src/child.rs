@@ -200,6 +200,7 @@ pub fn serve_liaison(database_url: &str, listen: &str) -> anyhow::Result<()> {
             // scenario reaches: the benchmark measures the limiter's cost, never its refusals.
             let settings = Settings {
                 rate_limit: RateLimit(Some(std::num::NonZeroU32::MAX)),
+                ..Settings::default()
             };
             let server = Server::bind_with(store, listen, &settings).await?;
             if server.bootstrap_token.is_some() {

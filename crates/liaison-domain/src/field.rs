@@ -134,6 +134,37 @@ impl RecordingField {
     }
 }
 
+/// A field of an OAuth app or of a user access token, as their inputs carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppField {
+    /// The app's name.
+    Name,
+    /// The workspace user who owns the app.
+    Owner,
+    /// The organization the app belongs to.
+    Organization,
+    /// The app's client secret, as a token request proves it.
+    ClientSecret,
+    /// The workspace user a token acts for.
+    User,
+    /// What a token may do: read, or read and write.
+    Scope,
+}
+
+impl AppField {
+    pub fn name(self) -> &'static str {
+        use AppField::*;
+        match self {
+            Name => "name",
+            Owner => "owner",
+            Organization => "organization",
+            ClientSecret => "client_secret",
+            User => "user",
+            Scope => "scope",
+        }
+    }
+}
+
 /// A request parameter that rules name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Param {

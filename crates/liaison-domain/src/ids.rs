@@ -95,3 +95,11 @@ typed_id!(
     /// A recording. Its id is the recorder's: the client that creates it chooses it.
     RecordingId
 );
+typed_id!(
+    /// An OAuth app: its client id.
+    ClientId
+);
+typed_id!(
+    /// A user access token issued to an OAuth app.
+    AccessTokenId
+);

@@ -1,7 +1,7 @@
 //! Validation issues: what is wrong with an input, and where. Every face renders them in its
 //! own envelope (the integrations face as Zod issues), so the vocabulary follows Zod's codes.
 
-use crate::field::{Field, RecordingField};
+use crate::field::{AppField, Field, RecordingField};
 use serde::Serialize;
 use std::fmt;
 
@@ -16,6 +16,18 @@ pub enum PathSeg {
     Field(Field),
     #[serde(serialize_with = "recording_field_name")]
     Recording(RecordingField),
+    #[serde(serialize_with = "app_field_name")]
+    App(AppField),
+}
+
+fn app_field_name<S: serde::Serializer>(f: &AppField, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
+}
+
+impl From<AppField> for PathSeg {
+    fn from(f: AppField) -> Self {
+        PathSeg::App(f)
+    }
 }
 
 fn recording_field_name<S: serde::Serializer>(f: &RecordingField, s: S) -> Result<S::Ok, S::Error> {
@@ -210,6 +222,7 @@ impl Issue {
                 PathSeg::Key(k) => k.as_str(),
                 PathSeg::Field(f) => f.name(),
                 PathSeg::Recording(f) => f.name(),
+                PathSeg::App(f) => f.name(),
             };
             if !out.is_empty() {
                 out.push('.');
@@ -250,6 +263,7 @@ impl Issues {
                 match seg {
                     PathSeg::Field(f) => *seg = PathSeg::Key(spell.field(*f).to_owned()),
                     PathSeg::Recording(f) => *seg = PathSeg::Key(spell.recording(*f).to_owned()),
+                    PathSeg::App(f) => *seg = PathSeg::Key(spell.app(*f).to_owned()),
                     PathSeg::Key(_) | PathSeg::Index(_) => {}
                 }
             }
@@ -292,6 +306,7 @@ impl fmt::Display for Issues {
 pub trait Spelling {
     fn field(&self, f: Field) -> &'static str;
     fn recording(&self, f: RecordingField) -> &'static str;
+    fn app(&self, f: AppField) -> &'static str;
 }
 
 /// `message` with each `{field}` it names spelled.
@@ -337,6 +352,12 @@ mod tests {
                     _ => "other",
                 }
             }
+            fn app(&self, f: AppField) -> &'static str {
+                match f {
+                    AppField::ClientSecret => "clientSecret",
+                    _ => "other",
+                }
+            }
         }
         struct Snake;
         impl Spelling for Snake {
@@ -349,6 +370,12 @@ mod tests {
             }
             fn recording(&self, _: RecordingField) -> &'static str {
                 "other"
+            }
+            fn app(&self, f: AppField) -> &'static str {
+                match f {
+                    AppField::ClientSecret => "client_secret",
+                    _ => "other",
+                }
             }
         }
         let siro = issues.clone().spelled(&Camel);
@@ -364,6 +391,15 @@ mod tests {
         assert_eq!(
             deep.spelled(&Camel).0[0].path,
             vec![PathSeg::Key("deepLink".into())]
+        );
+        let secret = Issues::from(Issue::custom(vec![AppField::ClientSecret.into()], "bad"));
+        assert_eq!(
+            secret.clone().spelled(&Camel).0[0].path,
+            vec![PathSeg::Key("clientSecret".into())]
+        );
+        assert_eq!(
+            secret.spelled(&Snake).0[0].path,
+            vec![PathSeg::Key("client_secret".into())]
         );
     }
 }

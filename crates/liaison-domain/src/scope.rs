@@ -152,6 +152,44 @@ impl fmt::Display for ScopeSet {
     }
 }
 
+/// What a user access token may do: `read` allows reads only, `write` reads and writes. In
+/// scopes, the engagements (and so recordings) a token's user may read or change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessScope {
+    Read,
+    Write,
+}
+
+impl AccessScope {
+    /// Every name `parse` reads.
+    pub const NAMES: [&'static str; 2] = ["read", "write"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessScope::Read => "read",
+            AccessScope::Write => "write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccessScope> {
+        match s {
+            "read" => Some(AccessScope::Read),
+            "write" => Some(AccessScope::Write),
+            _ => None,
+        }
+    }
+
+    /// The scopes a token of this kind carries.
+    pub fn scopes(self) -> ScopeSet {
+        let mut set = BTreeSet::from([Scope::EngagementsRead]);
+        if self == AccessScope::Write {
+            set.insert(Scope::EngagementsWrite);
+        }
+        ScopeSet(set)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +200,18 @@ mod tests {
         assert!(set.contains(Scope::EngagementsRead) && set.contains(Scope::UsersRead));
         assert!(!set.iter().any(|s| !s.is_read()));
         assert_eq!(ScopeSet::parse(&set.to_string()).unwrap(), set);
+    }
+
+    #[test]
+    fn a_read_access_token_cannot_write() {
+        assert!(!AccessScope::Read.scopes().iter().any(|s| !s.is_read()));
+        assert!(
+            AccessScope::Write
+                .scopes()
+                .contains(Scope::EngagementsWrite)
+        );
+        assert_eq!(AccessScope::parse("write"), Some(AccessScope::Write));
+        assert_eq!(AccessScope::parse("admin"), None);
     }
 
     #[test]

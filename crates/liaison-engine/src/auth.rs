@@ -1,15 +1,19 @@
-//! Tokens and callers: creating, listing and revoking API tokens, and turning a bearer token
-//! into the `Caller` every engine call takes. Verified tokens are cached briefly.
+//! Tokens and callers: creating, listing and revoking API tokens, and turning an API token or
+//! a user access token into the `Caller` every engine call takes. Verified tokens are cached
+//! briefly.
 
 use crate::{Engine, in_write_tx, store_error};
 use liaison_domain::scope::{Scope, ScopeSet};
 use liaison_domain::time::{Instant, now};
-use liaison_domain::{ConnectionId, Error, OrgId, Result, TokenId, secret};
+use liaison_domain::{
+    AccessTokenId, ClientId, ConnectionId, Error, OrgId, Result, TokenId, UserId, secret,
+};
 use liaison_store::prelude::*;
 use liaison_store::{Connection, Org, Store, Token, WriteTx};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant as Clock};
 
 /// Prefix of every API token, so that a leaked one is recognisable.
@@ -18,20 +22,86 @@ pub const TOKEN_PREFIX: &str = "lia_";
 /// through another instance takes effect within this time.
 const CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// Who is calling: resolved once per request from the bearer token.
+/// Who is calling: resolved once per request from its credential.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
     pub org: OrgId,
     pub connection: ConnectionId,
-    pub token: TokenId,
-    pub token_name: String,
-    pub token_created_at: Instant,
     pub scopes: ScopeSet,
     /// The token's own requests per minute, when it has one.
     pub rate_limit: Option<NonZeroU32>,
+    pub credential: Credential,
+}
+
+/// What a caller proved who it is with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credential {
+    /// An organization's API token.
+    Token {
+        id: TokenId,
+        name: String,
+        created_at: Instant,
+    },
+    /// A user access token of an OAuth app: it acts for one workspace user until it expires.
+    Access {
+        id: AccessTokenId,
+        client_id: ClientId,
+        user: UserId,
+        /// Whether the user is an administrator of the organization.
+        admin: bool,
+        expires_at: Instant,
+    },
 }
 
 impl Caller {
+    /// The workspace user a user access token acts for; `None` for an API token.
+    pub fn user(&self) -> Option<UserId> {
+        match &self.credential {
+            Credential::Access { user, .. } => Some(*user),
+            Credential::Token { .. } => None,
+        }
+    }
+
+    /// Whose recordings alone the caller may see and change: a user access token's user,
+    /// unless that user administers the organization. `None`: the whole organization's.
+    pub fn recorder(&self) -> Option<UserId> {
+        match &self.credential {
+            Credential::Access {
+                user, admin: false, ..
+            } => Some(*user),
+            _ => None,
+        }
+    }
+
+    /// What the caller's requests are counted under: its API token, or the app its access
+    /// token was issued to (so that issuing more tokens buys no more requests).
+    pub fn rate_key(&self) -> uuid::Uuid {
+        match &self.credential {
+            Credential::Token { id, .. } => id.uuid(),
+            Credential::Access { client_id, .. } => client_id.uuid(),
+        }
+    }
+
+    /// Refuses a user access token: what only an organization's API token may do.
+    pub fn require_api_token(&self) -> Result<()> {
+        match self.credential {
+            Credential::Token { .. } => Ok(()),
+            Credential::Access { .. } => Err(Error::Forbidden(
+                "a user access token cannot do this; use an organization API token".into(),
+            )),
+        }
+    }
+
+    /// An organization a request names (by its id's text) must be the caller's: any other
+    /// is not found.
+    pub fn require_org(&self, named: &str) -> Result<()> {
+        if OrgId::parse(named) == Some(self.org) {
+            Ok(())
+        } else {
+            Err(Error::NotFound("Organization"))
+        }
+    }
+
     pub fn require(&self, scope: Scope) -> Result<()> {
         if self.scopes.contains(scope) {
             Ok(())
@@ -53,17 +123,29 @@ pub struct NewToken {
 #[derive(Default)]
 pub(crate) struct TokenCache {
     entries: RwLock<HashMap<String, (Caller, Clock)>>,
+    /// Counts the forgettings: a caller read from the store before one is not cached after
+    /// it, so that a revocation racing a verification is never undone.
+    generation: AtomicU64,
 }
 
 impl TokenCache {
-    fn get(&self, hash: &str) -> Option<Caller> {
+    /// Taken before a token is read from the store, and handed back to `put`.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn get(&self, hash: &str) -> Option<Caller> {
         let entries = self.entries.read().ok()?;
         let (caller, at) = entries.get(hash)?;
         (at.elapsed() < CACHE_TTL).then(|| caller.clone())
     }
 
-    fn put(&self, hash: String, caller: Caller) {
+    pub(crate) fn put(&self, hash: String, caller: Caller, generation: u64) {
         if let Ok(mut entries) = self.entries.write() {
+            // Checked under the lock `forget` takes: no forgetting can slip in between.
+            if self.generation() != generation {
+                return;
+            }
             if entries.len() > 10_000 {
                 entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
             }
@@ -71,9 +153,11 @@ impl TokenCache {
         }
     }
 
-    fn forget(&self, token: TokenId) {
+    /// Forgets the callers of the tokens `gone` says are revoked.
+    pub(crate) fn forget(&self, gone: impl Fn(&Caller) -> bool) {
         if let Ok(mut entries) = self.entries.write() {
-            entries.retain(|_, (c, _)| c.token != token);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            entries.retain(|_, (c, _)| !gone(c));
         }
     }
 }
@@ -86,8 +170,13 @@ impl<S: Store> Engine<S> {
             return Err(invalid());
         }
         let hash = secret::hash(bearer);
+        let generation = self.tokens.generation();
         if let Some(caller) = self.tokens.get(&hash) {
-            return Ok(caller);
+            // The cache holds both kinds of credential; this one takes API tokens only.
+            return match caller.credential {
+                Credential::Token { .. } => Ok(caller),
+                Credential::Access { .. } => Err(invalid()),
+            };
         }
         let mut tx = self.store.read().await.map_err(store_error)?;
         let token = tx
@@ -103,13 +192,15 @@ impl<S: Store> Engine<S> {
         let caller = Caller {
             org: token.org,
             connection: token.connection,
-            token: token.id,
-            token_name: token.name,
-            token_created_at: token.created_at,
             scopes: token.scopes,
             rate_limit: token.rate_limit,
+            credential: Credential::Token {
+                id: token.id,
+                name: token.name,
+                created_at: token.created_at,
+            },
         };
-        self.tokens.put(hash, caller.clone());
+        self.tokens.put(hash, caller.clone(), generation);
         Ok(caller)
     }
 
@@ -186,7 +277,8 @@ impl<S: Store> Engine<S> {
             }
             tx.revoke_token(id, now()).await.map_err(store_error)
         }.await)?;
-        self.tokens.forget(id);
+        self.tokens
+            .forget(|c| matches!(c.credential, Credential::Token { id: t, .. } if t == id));
         if revoked {
             Ok(())
         } else {

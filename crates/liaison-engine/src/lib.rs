@@ -1,6 +1,7 @@
 //! Liaison's engine: the orchestration of every capability, written once and generic over the
 //! `Store`. Faces call it with parsed inputs and an authenticated `Caller`; it owns the rules.
 
+mod apps;
 mod auth;
 mod keys;
 mod limits;
@@ -17,7 +18,11 @@ pub mod transfer;
 mod users;
 mod views;
 
-pub use auth::{Caller, NewToken};
+pub use apps::{
+    ACCESS_TOKEN_PREFIX, AUDIENCE, AppIn, AppPage, DEFAULT_ACCESS_TOKEN_TTL, MAX_ACCESS_TOKEN_TTL,
+    MAX_APP_PAGE, NewAccessToken, NewApp,
+};
+pub use auth::{Caller, Credential, NewToken};
 pub use limits::DEFAULT_RATE_LIMIT;
 pub use linking::{CrmLinks, LinkTarget, LinkedRef, RecordingView, Resolved};
 pub use reads::{Listing, MAX_PAGE, Page, RecordRef};
@@ -48,6 +53,8 @@ pub struct Engine<S: Store> {
     limits: limits::RateLimits,
     /// The matching settings of an organization that has set none.
     default_matching: liaison_domain::matching::Settings,
+    /// How long a user access token lives.
+    access_token_ttl: std::time::Duration,
 }
 
 impl<S: Store> Engine<S> {
@@ -74,12 +81,19 @@ impl<S: Store> Engine<S> {
             tokens: auth::TokenCache::default(),
             limits: limits::RateLimits::new(Some(DEFAULT_RATE_LIMIT)),
             default_matching: liaison_domain::matching::Settings::default(),
+            access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
         })
     }
 
     /// Requests per minute for tokens that carry no limit of their own; `None` for none.
     pub fn with_rate_limit(mut self, default: Option<std::num::NonZeroU32>) -> Self {
         self.limits = limits::RateLimits::new(default);
+        self
+    }
+
+    /// How long the user access tokens issued from now on live.
+    pub fn with_access_token_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.access_token_ttl = ttl;
         self
     }
 
@@ -92,7 +106,7 @@ impl<S: Store> Engine<S> {
     /// Counts one request of `caller` against its token's rate: where it stands (`None` when
     /// nothing limits it), or `RateLimited` when it must wait. A batch is one request.
     pub fn admit(&self, caller: &Caller) -> Result<Option<liaison_domain::RateWindow>> {
-        self.limits.admit(caller.token, caller.rate_limit)
+        self.limits.admit(caller.rate_key(), caller.rate_limit)
     }
 
     pub fn store(&self) -> &S {

@@ -10,11 +10,12 @@ use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
-use liaison_domain::{Error, RateWindow, Result, TokenId};
+use liaison_domain::{Error, RateWindow, Result};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use uuid::Uuid;
 
 /// The limit a server applies to tokens that carry none of their own.
 pub const DEFAULT_RATE_LIMIT: NonZeroU32 = NonZeroU32::new(1000).unwrap();
@@ -28,7 +29,7 @@ pub(crate) struct RateLimits<C: Clock = DefaultClock> {
     /// `None`: no limit at all.
     default: Option<NonZeroU32>,
     clock: C,
-    limiters: Mutex<HashMap<TokenId, TokenLimiter<C>>>,
+    limiters: Mutex<HashMap<Uuid, TokenLimiter<C>>>,
 }
 
 impl RateLimits {
@@ -48,7 +49,7 @@ impl<C: Clock + Clone> RateLimits<C> {
 
     /// Counts one request of `token`, whose own limit is `own` (else the default). `None`
     /// when nothing limits it; a `RateLimited` error when it must wait.
-    pub fn admit(&self, token: TokenId, own: Option<NonZeroU32>) -> Result<Option<RateWindow>> {
+    pub fn admit(&self, token: Uuid, own: Option<NonZeroU32>) -> Result<Option<RateWindow>> {
         let Some(limit) = own.or(self.default) else {
             return Ok(None);
         };
@@ -118,7 +119,7 @@ mod tests {
     #[test]
     fn a_burst_of_the_limit_then_one_request_per_share_of_the_minute() {
         let (limits, clock) = fake(3);
-        let token = TokenId::new();
+        let token = Uuid::now_v7();
         let windows: Vec<RateWindow> = (0..3)
             .map(|_| limits.admit(token, None).unwrap().unwrap())
             .collect();
@@ -146,7 +147,7 @@ mod tests {
     #[test]
     fn tokens_are_counted_apart_and_their_own_limit_wins() {
         let (limits, _) = fake(1);
-        let (a, b) = (TokenId::new(), TokenId::new());
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         limits.admit(a, None).unwrap();
         limited(limits.admit(a, None));
         assert!(limits.admit(b, None).unwrap().is_some());
@@ -158,7 +159,7 @@ mod tests {
     #[test]
     fn no_default_and_no_own_limit_is_no_limit() {
         let limits = RateLimits::with_clock(None, FakeRelativeClock::default());
-        let token = TokenId::new();
+        let token = Uuid::now_v7();
         for _ in 0..10_000 {
             assert_eq!(limits.admit(token, None).unwrap(), None);
         }

@@ -69,9 +69,11 @@ impl<S: Store> Engine<S> {
     /// its deep link's engagement, else to the engagement the matching rule picks.
     pub async fn create_recording(&self, caller: &Caller, input: RecordingIn) -> Result<Recording> {
         caller.require(Scope::EngagementsWrite)?;
-        let user = input.user.ok_or_else(|| {
+        // A user access token records for its user unless the body names another.
+        let user = input.user.or(caller.user()).ok_or_else(|| {
             Error::Invalid(Issue::required(vec![RecordingField::User.into()], "string").into())
         })?;
+        require_recorder(caller, user)?;
         recording_issues(
             input.duration_ms,
             input.latitude,
@@ -250,7 +252,11 @@ impl<S: Store> Engine<S> {
         crm: bool,
     ) -> Result<Page<RecordingView>> {
         caller.require(Scope::EngagementsRead)?;
-        let fingerprint = format!("recordings|{}|{filters:?}", caller.org);
+        let fingerprint = format!(
+            "recordings|{}|{:?}|{filters:?}",
+            caller.org,
+            caller.recorder()
+        );
         let after = self.decode_cursor(&fingerprint, cursor)?;
         let limit = limit.clamp(1, MAX_PAGE);
         let mut tx = self.store.read().await.map_err(store_error)?;
@@ -264,6 +270,7 @@ impl<S: Store> Engine<S> {
                     updated_gte: filters.updated_gte,
                     updated_lt: filters.updated_lt,
                     updated_lte: filters.updated_lte,
+                    user: caller.recorder(),
                     after: after.map(|k| RecordingId::from_uuid(k.id)),
                     limit: limit + 1,
                     ..RecordingQuery::default()
@@ -424,7 +431,20 @@ async fn live_recording<T: ReadTx>(
         .await
         .map_err(store_error)?
     {
-        Some(r) if r.deleted_at.is_none() => Ok(r),
+        Some(r) if r.deleted_at.is_none() && caller.recorder().is_none_or(|me| me == r.user) => {
+            Ok(r)
+        }
         _ => Err(Error::NotFound("Recording")),
+    }
+}
+
+/// A user access token records for its own user only (unless its user administers the
+/// organization).
+fn require_recorder(caller: &Caller, user: UserId) -> Result<()> {
+    match caller.recorder() {
+        Some(me) if me != user => Err(Error::Forbidden(
+            "a user access token records for its own user only".into(),
+        )),
+        _ => Ok(()),
     }
 }

@@ -72,17 +72,9 @@ impl<T: WriteTx> Unit<'_, T> {
 }
 
 impl<S: Store> Engine<S> {
-    fn check_org(caller: &Caller, raw: &str) -> Result<()> {
-        if OrgId::parse(raw) == Some(caller.org) {
-            Ok(())
-        } else {
-            Err(Error::NotFound("Organization"))
-        }
-    }
-
     pub async fn create_user(&self, caller: &Caller, input: UserIn) -> Result<WorkspaceUser> {
         caller.require(Scope::UsersWrite)?;
-        Self::check_org(caller, &input.organization_id)?;
+        caller.require_org(&input.organization_id)?;
         in_write_tx!(self, tx => async {
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let input = input.clone();
@@ -115,9 +107,9 @@ impl<S: Store> Engine<S> {
     ) -> Result<WorkspaceUser> {
         caller.require(Scope::UsersWrite)?;
         if let Some(org) = &patch.organization_id {
-            Self::check_org(caller, org)?;
+            caller.require_org(org)?;
         }
-        in_write_tx!(self, tx => async {
+        let saved = in_write_tx!(self, tx => async {
             let old = tx.get_user(caller.org, id).await.map_err(store_error)?.ok_or(Error::NotFound("User"))?;
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let p = patch.clone();
@@ -132,7 +124,14 @@ impl<S: Store> Engine<S> {
             if let Some(d) = p.disabled { new.disabled = d; }
             if let Some(b) = p.billable { new.billable = b; }
             unit.put_user(Some(&old), new).await
-        }.await)
+        }.await);
+        if let Ok(u) = &saved
+            && u.disabled
+        {
+            // The user's access tokens stop here at once (elsewhere, within the cache's time).
+            self.tokens.forget(|c| c.user() == Some(id));
+        }
+        saved
     }
 
     pub async fn get_user(&self, caller: &Caller, id: UserId) -> Result<WorkspaceUser> {

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: for production and for many instances sharing one database.
 //! Same contract and semantics as the SQLite backend; concurrency comes from row locks.
 
+mod apps;
 mod credentials;
 mod list;
 mod outbox;

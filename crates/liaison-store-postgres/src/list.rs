@@ -32,7 +32,7 @@ pub fn cols(t: &str, remote_data: bool, contacts: bool) -> String {
 pub static RECORD_COLS: LazyLock<String> = LazyLock::new(|| record_cols("records"));
 
 /// A statement under construction, with PostgreSQL's `$n` placeholders.
-struct Pg(QueryBuilder<Postgres>);
+pub(crate) struct Pg(pub QueryBuilder<Postgres>);
 
 impl SqlOut for Pg {
     const FIND: &'static str = "strpos";

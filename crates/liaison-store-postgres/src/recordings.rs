@@ -93,6 +93,9 @@ impl RecordingsRead for PgTx {
                 qb.push(format!(" AND {test} ")).push_bind(at);
             }
         }
+        if let Some(u) = q.user {
+            qb.push(" AND user_id = ").push_bind(u.uuid());
+        }
         if !q.include_deleted {
             qb.push(" AND deleted_at IS NULL");
         }

@@ -4,7 +4,7 @@
 use crate::db;
 use chrono::{DateTime, Utc};
 use liaison_domain::model::*;
-use liaison_domain::scope::ScopeSet;
+use liaison_domain::scope::{AccessScope, ScopeSet};
 use liaison_domain::values::{ActivityType, Direction, Share};
 use liaison_domain::*;
 use liaison_store::Result;
@@ -247,5 +247,34 @@ pub fn connection(r: &PgRow) -> Result<Connection> {
         org: OrgId::from_uuid(u(r, "org_id")?),
         name: s(r, "name")?,
         created_at: t(r, "created_at")?,
+    })
+}
+
+pub fn app(r: &PgRow) -> Result<OAuthApp> {
+    Ok(OAuthApp {
+        client_id: ClientId::from_uuid(u(r, "client_id")?),
+        org: OrgId::from_uuid(u(r, "org_id")?),
+        connection: ConnectionId::from_uuid(u(r, "connection_id")?),
+        name: s(r, "name")?,
+        owner: UserId::from_uuid(u(r, "owner_id")?),
+        secret_hash: s(r, "secret_hash")?,
+        created_at: t(r, "created_at")?,
+        updated_at: t(r, "updated_at")?,
+        deleted_at: ot(r, "deleted_at")?,
+    })
+}
+
+pub fn access_token(r: &PgRow) -> Result<AccessToken> {
+    Ok(AccessToken {
+        id: AccessTokenId::from_uuid(u(r, "id")?),
+        org: OrgId::from_uuid(u(r, "org_id")?),
+        client_id: ClientId::from_uuid(u(r, "client_id")?),
+        user: UserId::from_uuid(u(r, "user_id")?),
+        scope: AccessScope::parse(&s(r, "scope")?).ok_or_else(|| corrupt("access scope"))?,
+        hash: s(r, "hash")?,
+        expires_at: t(r, "expires_at")?,
+        created_at: t(r, "created_at")?,
+        updated_at: t(r, "updated_at")?,
+        revoked_at: ot(r, "revoked_at")?,
     })
 }

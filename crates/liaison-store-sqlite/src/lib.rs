@@ -3,6 +3,7 @@
 //! One writer connection (SQLite has one writer at a time; waiting for it in a queue is cheaper
 //! than BUSY retries) and a small pool of read-only connections that never block it.
 
+mod apps;
 mod credentials;
 mod list;
 mod outbox;
@@ -157,11 +158,12 @@ impl SqliteStore {
     }
 
     /// Every migration, in order; `PRAGMA user_version` counts those applied.
-    const MIGRATIONS: [&'static str; 4] = [
+    const MIGRATIONS: [&'static str; 5] = [
         include_str!("../migrations/0001_core.sql"),
         include_str!("../migrations/0002_record_columns.sql"),
         include_str!("../migrations/0003_token_rate_limits.sql"),
         include_str!("../migrations/0004_recordings.sql"),
+        include_str!("../migrations/0005_oauth_apps.sql"),
     ];
 
     fn migrations() -> rusqlite_migration::Migrations<'static> {

@@ -93,6 +93,9 @@ impl RecordingsRead for SqliteTx {
                 s.push(&format!(" AND {test} ")).bind(ts(&at));
             }
         }
+        if let Some(u) = q.user {
+            s.push(" AND user_id = ").bind(u.uuid());
+        }
         if !q.include_deleted {
             s.push(" AND deleted_at IS NULL");
         }

@@ -4,7 +4,7 @@
 use crate::{backend, ts};
 use chrono::{DateTime, Utc};
 use liaison_domain::model::*;
-use liaison_domain::scope::ScopeSet;
+use liaison_domain::scope::{AccessScope, ScopeSet};
 use liaison_domain::values::{ActivityType, Direction, Share};
 use liaison_domain::*;
 use liaison_store::Result;
@@ -248,5 +248,34 @@ pub fn connection(r: &Row) -> Result<Connection> {
         org: OrgId::from_uuid(u(r, 1)?),
         name: get(r, 2)?,
         created_at: t(r, 3)?,
+    })
+}
+
+pub fn app(r: &Row) -> Result<OAuthApp> {
+    Ok(OAuthApp {
+        client_id: ClientId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        connection: ConnectionId::from_uuid(u(r, 2)?),
+        name: get(r, 3)?,
+        owner: UserId::from_uuid(u(r, 4)?),
+        secret_hash: get(r, 5)?,
+        created_at: t(r, 6)?,
+        updated_at: t(r, 7)?,
+        deleted_at: ot(r, 8)?,
+    })
+}
+
+pub fn access_token(r: &Row) -> Result<AccessToken> {
+    Ok(AccessToken {
+        id: AccessTokenId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        client_id: ClientId::from_uuid(u(r, 2)?),
+        user: UserId::from_uuid(u(r, 3)?),
+        scope: AccessScope::parse(&get::<String>(r, 4)?).ok_or_else(|| corrupt("access scope"))?,
+        hash: get(r, 5)?,
+        expires_at: t(r, 6)?,
+        created_at: t(r, 7)?,
+        updated_at: t(r, 8)?,
+        revoked_at: ot(r, 9)?,
     })
 }

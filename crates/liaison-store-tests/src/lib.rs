@@ -17,6 +17,7 @@
 //! The functions never rely on the database being empty: each makes its own orgs and keys.
 //! They do count orgs, so two of them must not share a database at the same time.
 
+mod apps;
 mod fixtures;
 mod lists;
 mod people;
@@ -27,6 +28,7 @@ mod transactions;
 mod transfer;
 mod upgrade;
 
+pub use apps::*;
 pub use lists::*;
 pub use people::*;
 pub use recordings::*;
@@ -73,6 +75,8 @@ macro_rules! conformance_tests {
             recordings_round_trip,
             recording_lists,
             engagements_near_a_recording,
+            apps_round_trip_and_page,
+            access_tokens_revoke_with_their_app,
         );
     };
     (@each $with_store:path; $($test:ident),+ $(,)?) => {

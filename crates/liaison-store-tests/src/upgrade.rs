@@ -290,4 +290,23 @@ pub async fn check_upgraded<S: Store>(store: &S, old: &Legacy) {
         tx.recordings_linked_to(org, eng.id).await.unwrap(),
         vec![recording]
     );
+    drop(tx);
+
+    // So do OAuth apps and their tokens, in the old organization and connection.
+    let tenant = Tenant {
+        org,
+        connection: old.connection.id,
+    };
+    let app = crate::apps::app(&tenant, UserId::new(), 1);
+    let token = crate::apps::access_token(&app, app.owner, 2);
+    let mut tx = begin(store).await;
+    tx.insert_app(&app).await.unwrap();
+    tx.insert_access_token(&token).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_app(app.client_id).await.unwrap(), Some(app));
+    assert_eq!(
+        tx.get_access_token_by_hash(&token.hash).await.unwrap(),
+        Some(token)
+    );
 }

@@ -8,8 +8,10 @@ use liaison_domain::scope::ScopeSet;
 use liaison_domain::*;
 use std::future::Future;
 
+mod apps;
 mod query;
 mod recordings;
+pub use apps::*;
 pub use query::*;
 pub use recordings::*;
 
@@ -516,14 +518,20 @@ pub trait CredentialsWrite: CredentialsRead {
 
 /// What a read-only session can do: every read of every aggregate, and no write. The
 /// webhooks aggregate joins it (and `WriteTx`) when it is built.
-pub trait ReadTx: RecordsRead + PeopleRead + OutboxRead + CredentialsRead + RecordingsRead {}
+pub trait ReadTx:
+    RecordsRead + PeopleRead + OutboxRead + CredentialsRead + RecordingsRead + AppsRead
+{
+}
 
-impl<T: RecordsRead + PeopleRead + OutboxRead + CredentialsRead + RecordingsRead> ReadTx for T {}
+impl<T: RecordsRead + PeopleRead + OutboxRead + CredentialsRead + RecordingsRead + AppsRead> ReadTx
+    for T
+{
+}
 
 /// A write transaction: every read and every write, committed as one, or rolled back when
 /// dropped.
 pub trait WriteTx:
-    ReadTx + RecordsWrite + PeopleWrite + OutboxWrite + CredentialsWrite + RecordingsWrite
+    ReadTx + RecordsWrite + PeopleWrite + OutboxWrite + CredentialsWrite + RecordingsWrite + AppsWrite
 {
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
     /// Takes each key's exclusive lock until the transaction ends, smallest key first. A
@@ -790,8 +798,9 @@ impl<T: CredentialsRead> CredentialsRead for ReadOnly<T> {
 /// only where the trait is in scope.
 pub mod prelude {
     pub use crate::{
-        CredentialsRead, CredentialsWrite, OutboxRead, OutboxWrite, PeopleRead, PeopleWrite,
-        ReadTx, RecordingsRead, RecordingsWrite, RecordsRead, RecordsWrite, WriteTx,
+        AppsRead, AppsWrite, CredentialsRead, CredentialsWrite, OutboxRead, OutboxWrite,
+        PeopleRead, PeopleWrite, ReadTx, RecordingsRead, RecordingsWrite, RecordsRead,
+        RecordsWrite, WriteTx,
     };
 }
 

@@ -17,6 +17,8 @@ pub struct RecordingQuery {
     pub updated_gte: Option<Instant>,
     pub updated_lt: Option<Instant>,
     pub updated_lte: Option<Instant>,
+    /// Only this user's.
+    pub user: Option<UserId>,
     /// Include the deleted ones.
     pub include_deleted: bool,
     pub after: Option<RecordingId>,

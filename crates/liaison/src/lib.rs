@@ -158,10 +158,65 @@ impl std::fmt::Display for RateLimit {
     }
 }
 
+/// How long something lives, as a flag gives it: a whole number with a unit, `s`, `m`, `h` or
+/// `d` (`90m`, `16h`); a bare number is seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime(pub std::time::Duration);
+
+impl std::str::FromStr for Lifetime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+            Some(i) => s.split_at(i),
+            None => (s, "s"),
+        };
+        let scale = match unit.trim() {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => 0,
+        };
+        digits
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0 && scale > 0)
+            .and_then(|n| n.checked_mul(scale))
+            .map(|secs| Lifetime(std::time::Duration::from_secs(secs)))
+            .ok_or_else(|| {
+                format!(
+                    "`{s}` is not a lifetime: give a positive whole number of s, m, h or d (`16h`)"
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for Lifetime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0.as_secs();
+        match secs {
+            s if s % 86_400 == 0 => write!(f, "{}d", s / 86_400),
+            s if s % 3600 == 0 => write!(f, "{}h", s / 3600),
+            s if s % 60 == 0 => write!(f, "{}m", s / 60),
+            s => write!(f, "{s}s"),
+        }
+    }
+}
+
+impl Default for Lifetime {
+    fn default() -> Self {
+        Lifetime(liaison_engine::DEFAULT_ACCESS_TOKEN_TTL)
+    }
+}
+
 /// How a server runs, beyond its database and address.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub rate_limit: RateLimit,
+    /// How long the user access tokens it issues live.
+    pub access_token_ttl: Lifetime,
 }
 
 /// A server bound to its address, ready to run.
@@ -180,10 +235,18 @@ impl<S: Store> Server<S> {
     }
 
     pub async fn bind_with(store: S, listen: &str, settings: &Settings) -> anyhow::Result<Self> {
+        if settings.access_token_ttl.0 > liaison_engine::MAX_ACCESS_TOKEN_TTL {
+            bail!(
+                "the access token lifetime ({}) must be at most {}",
+                settings.access_token_ttl,
+                Lifetime(liaison_engine::MAX_ACCESS_TOKEN_TTL)
+            );
+        }
         let engine = Arc::new(
             Engine::new(store)
                 .await?
-                .with_rate_limit(settings.rate_limit.0),
+                .with_rate_limit(settings.rate_limit.0)
+                .with_access_token_ttl(settings.access_token_ttl.0),
         );
         let bootstrap_token = engine.bootstrap().await?.map(|t| t.secret);
         let listener = TcpListener::bind(listen)
@@ -260,4 +323,28 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lifetime;
+    use std::time::Duration;
+
+    #[test]
+    fn lifetimes_read_with_their_unit_and_print_back() {
+        for (text, secs, shown) in [
+            ("16h", 57_600, "16h"),
+            ("90m", 5_400, "90m"),
+            ("45", 45, "45s"),
+            ("2d", 172_800, "2d"),
+            ("120s", 120, "2m"),
+        ] {
+            let l: Lifetime = text.parse().unwrap();
+            assert_eq!(l.0, Duration::from_secs(secs), "{text}");
+            assert_eq!(l.to_string(), shown);
+        }
+        for bad in ["", "0h", "h", "-1h", "1.5h", "3w", "16 hours"] {
+            assert!(bad.parse::<Lifetime>().is_err(), "{bad}");
+        }
+    }
 }

@@ -3,7 +3,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use liaison::{
-    DEFAULT_DATABASE_URL, DEFAULT_LISTEN, RateLimit, Server, Settings, shutdown_signal, with_store,
+    DEFAULT_DATABASE_URL, DEFAULT_LISTEN, Lifetime, RateLimit, Server, Settings, shutdown_signal,
+    with_store,
 };
 use liaison_domain::TokenId;
 use liaison_domain::scope::{Scope, ScopeSet};
@@ -44,6 +45,9 @@ enum Command {
         /// no limit. Counted per token, in each instance's memory.
         #[arg(long, env = "LIAISON_RATE_LIMIT", default_value_t = RateLimit::default())]
         rate_limit: RateLimit,
+        /// How long a user access token lives once issued (`s`, `m`, `h` or `d`).
+        #[arg(long, env = "LIAISON_ACCESS_TOKEN_TTL", default_value_t = Lifetime::default())]
+        access_token_ttl: Lifetime,
     },
     /// Manage API tokens.
     Token {
@@ -125,9 +129,13 @@ async fn main() -> anyhow::Result<()> {
             db,
             listen,
             rate_limit,
+            access_token_ttl,
         } => with_store!(&db.database_url, |store| {
             let backend = store.backend_name();
-            let settings = Settings { rate_limit };
+            let settings = Settings {
+                rate_limit,
+                access_token_ttl,
+            };
             let server = Server::bind_with(store, &listen, &settings).await?;
             if let Some(token) = &server.bootstrap_token {
                 println!(

@@ -1139,7 +1139,10 @@ async fn caller_identity_names_the_token(s: &TestServer) {
         r.body["integrationConnectionId"],
         caller.connection.to_string()
     );
-    assert_eq!(r.body["tokenId"], caller.token.to_string());
+    let liaison_engine::Credential::Token { id, .. } = caller.credential else {
+        panic!("the test token is an API token")
+    };
+    assert_eq!(r.body["tokenId"], id.to_string());
     assert_eq!(r.body["tokenName"], "test");
     // Whatever a sync writes carries the same organization.
     let e = s.sync(json!({"externalId": "who"})).await;

@@ -58,7 +58,17 @@ impl Drop for TempFile {
 /// kind (deleted, merged and private ones among them) with their raw payloads, engagement
 /// types, CRM users, a workspace user, participants (one removed), a revoked token, events.
 /// Returns the tokens to read it with: acme's, globex's, and a revoked one.
-async fn fill(s: &TestServer) -> (String, String, String) {
+/// What `fill` made that a test reads back: the tokens of acme and globex, a revoked one,
+/// and a user access token of acme's app with the app's list.
+struct Filled {
+    acme: String,
+    globex: String,
+    revoked: String,
+    access: String,
+    apps: String,
+}
+
+async fn fill(s: &TestServer) -> Filled {
     s.sync(json!({
         "externalId": "eng-full", "direction": "OUTBOUND", "content": "Discussed the kitchen.",
         "subject": "Full payload", "startTime": "2024-02-28 20:09:58.692",
@@ -165,7 +175,68 @@ async fn fill(s: &TestServer) -> (String, String, String) {
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     let revoked = s.token_for("acme", "crm", "read").await;
     s.revoke(&revoked).await;
-    (s.token.clone(), globex, revoked)
+
+    // Ann's app, its tokens (one revoked), and a deleted app.
+    let mut clients = Vec::new();
+    for name in ["Field app", "Retired app"] {
+        let r = s
+            .post(
+                "/v1/core/oauth/apps",
+                json!({"appName": name, "owner": ann, "organizationId": org}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        clients.push((r.body["clientID"].clone(), r.body["clientSecret"].clone()));
+    }
+    let (client, secret) = &clients[0];
+    let mut access = Vec::new();
+    for scope in ["read", "write"] {
+        let r = s
+            .post(
+                &format!(
+                    "/v1/core/oauth/apps/{}/access-token",
+                    client.as_str().unwrap()
+                ),
+                json!({"clientSecret": secret, "userId": ann, "scope": scope}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        access.push((
+            r.body["accessTokenId"].clone(),
+            r.body["accessToken"].clone(),
+        ));
+    }
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!(
+                "/v1/core/oauth/apps/{}/access-token/{}",
+                client.as_str().unwrap(),
+                access[1].0.as_str().unwrap()
+            ),
+            Some(&s.token),
+            Some(json!({"clientSecret": secret, "userId": ann})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = s
+        .delete(&format!(
+            "/v1/core/oauth/apps/{}",
+            clients[1].0.as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    Filled {
+        acme: s.token.clone(),
+        globex,
+        revoked,
+        access: access[0].1.as_str().unwrap().to_owned(),
+        apps: format!(
+            "/v1/core/oauth/apps?organizationId={}&owner={}",
+            org.as_str().unwrap(),
+            ann.as_str().unwrap()
+        ),
+    }
 }
 
 async fn identity(s: &TestServer, token: &str) -> Value {
@@ -188,7 +259,13 @@ async fn everything(s: &TestServer, token: &str) -> Vec<(String, Value)> {
     let mut seen = Vec::new();
     let paths = doc["paths"].as_object().expect("paths");
     for (path, item) in paths {
+        // A list that needs a parameter is read by the test that knows its value.
+        let needs_parameter = item["get"]["parameters"].as_array().is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p["in"] == "query" && p["required"] == true)
+        });
         if item.get("get").is_none()
+            || needs_parameter
             || path.contains('{')
             || ["/healthz", "/readyz", "/metrics"].contains(&path.as_str())
         {
@@ -258,7 +335,13 @@ fn count(lines: &[Value], key: &str) -> usize {
 }
 
 async fn move_database(source: TestServer) {
-    let (acme, globex, revoked) = fill(&source).await;
+    let Filled {
+        acme,
+        globex,
+        revoked,
+        access,
+        apps,
+    } = fill(&source).await;
     let file = TempFile::new("jsonl");
     let out = liaison(&["export", "--to", file.path()], &source.database_url);
     let said = succeeded(&out);
@@ -276,6 +359,8 @@ async fn move_database(source: TestServer) {
         ("record", 50),
         ("participant", 40),
         ("recording", 2),
+        ("app", 2),
+        ("access_token", 2),
         ("event", 100),
         ("end", 1),
     ] {
@@ -335,6 +420,16 @@ async fn move_database(source: TestServer) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{r:?}");
+    // OAuth apps travel, deleted ones and revoked tokens as they were, and a live access
+    // token reads on the target.
+    let there = target.get(&apps).await;
+    assert_eq!(there.status, StatusCode::OK, "{there:?}");
+    assert_eq!(there.body, source.get(&apps).await.body);
+    assert_eq!(there.body["data"][0]["deleted"], true, "{there:?}");
+    let r = target
+        .as_user(Method::GET, "/v1/core/recordings", &access, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
     // A recording's transcript, links and decision travel with it.
     let recording = "/v1/core/recordings/0193f0a8-7c1e-7000-8000-000000000001";
     for path in [
@@ -440,7 +535,7 @@ async fn an_import_cut_short_resumes_where_it_stopped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_organization_exports_alone_and_bad_files_are_refused() {
     let source = common::sqlite().await;
-    let (_, globex, _) = fill(&source).await;
+    let Filled { globex, .. } = fill(&source).await;
     let url = source.database_url.clone();
 
     let file = TempFile::new("jsonl");

@@ -3,6 +3,7 @@
 //! so do its unknown routes, wrong methods and panics.
 
 mod accounts;
+mod apps;
 mod engagements;
 mod identity;
 mod inputs;
@@ -15,13 +16,13 @@ mod wire;
 
 use crate::AppState;
 use crate::docs::Routes;
-use crate::request::{authenticate, header_seconds, json_body, path_param, query_params};
+use crate::request::{admit, authenticate, header_seconds, json_body, path_param, query_params};
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use liaison_domain::field::{Field, Param, RecordingField};
+use liaison_domain::field::{AppField, Field, Param, RecordingField};
 use liaison_domain::{Error, Issues};
 use liaison_engine::{Caller, Expand};
 use liaison_store::Store;
@@ -42,6 +43,7 @@ pub fn router<S: Store>() -> (Router<AppState<S>>, OpenApi) {
         .merge(users::routes())
         .merge(identity::routes())
         .merge(recordings::routes())
+        .merge(apps::routes())
         .split();
     let components = doc.components.get_or_insert_with(Default::default);
     components.schemas.extend(schema::envelopes());
@@ -131,6 +133,9 @@ impl liaison_domain::issues::Spelling for Siro {
     }
     fn recording(&self, f: RecordingField) -> &'static str {
         spell_recording(f)
+    }
+    fn app(&self, f: AppField) -> &'static str {
+        apps::spell_app(f)
     }
 }
 
@@ -240,14 +245,48 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The authenticated caller of a request.
+/// The header the gateway contract's user access token travels in.
+pub const ACCESS_TOKEN_HEADER: &str = "x-siro-auth-token";
+
+/// The caller of a request, by its organization API token.
 pub struct Authed(pub Caller);
 
 impl<S: Store> FromRequestParts<AppState<S>> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> ApiResult<Self> {
-        Ok(Authed(authenticate(parts, &state.engine).await?))
+        match authenticate(parts, &state.engine).await {
+            Err(Error::Unauthorized(_))
+                if parts.headers.contains_key(ACCESS_TOKEN_HEADER)
+                    && !parts.headers.contains_key(header::AUTHORIZATION) =>
+            {
+                Err(ApiError(Error::Unauthorized(format!(
+                    "this operation takes an organization API token \
+                     (`Authorization: Bearer <token>`); `{ACCESS_TOKEN_HEADER}` is taken by the \
+                     user-scoped recording operations only"
+                ))))
+            }
+            other => Ok(Authed(other?)),
+        }
+    }
+}
+
+/// The caller of an operation a user may call too (the gateway contract's): a user access
+/// token in `x-siro-auth-token` when the request carries one, else an organization API token.
+pub struct UserAuthed(pub Caller);
+
+impl<S: Store> FromRequestParts<AppState<S>> for UserAuthed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> ApiResult<Self> {
+        let Some(v) = parts.headers.get(ACCESS_TOKEN_HEADER) else {
+            return Ok(UserAuthed(authenticate(parts, &state.engine).await?));
+        };
+        let token = v.to_str().map_err(|_| {
+            Error::Unauthorized(format!("malformed `{ACCESS_TOKEN_HEADER}` header"))
+        })?;
+        let caller = state.engine.authenticate_access(token.trim()).await?;
+        Ok(UserAuthed(admit(parts, &state.engine, caller)?))
     }
 }
 

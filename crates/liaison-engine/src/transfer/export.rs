@@ -4,7 +4,8 @@
 use super::*;
 use liaison_store::prelude::*;
 use liaison_store::{
-    ParticipantQuery, RecordQuery, RecordingQuery, Seek, Side, SortKey, Store, UserQuery,
+    AccessTokenQuery, AppQuery, CredentialPage, CredentialSort, ParticipantQuery, RecordQuery,
+    RecordingQuery, Seek, Side, SortKey, Store, UserQuery,
 };
 use std::io::Write;
 
@@ -57,6 +58,7 @@ pub async fn export<S: Store, W: Write>(
         for t in tokens.iter().filter(|t| t.org == id) {
             w.put(&Line::Token(t.clone()))?;
         }
+        export_apps(&mut tx, id, &mut w).await?;
         progress(&w.tally);
         export_org(&mut tx, id, &mut w, &mut progress).await?;
     }
@@ -65,6 +67,60 @@ pub async fn export<S: Store, W: Write>(
     w.out.flush()?;
     progress(&w.tally);
     Ok(w.tally)
+}
+
+/// The organization's OAuth apps, then their access tokens, oldest first: one run of each kind,
+/// so that an import writes each in few transactions.
+async fn export_apps<T: ReadTx, W: Write>(
+    tx: &mut T,
+    org: OrgId,
+    w: &mut Lines<W>,
+) -> Result<(), TransferError> {
+    let oldest_first = |after| CredentialPage {
+        after,
+        limit: PAGE,
+        ..CredentialPage::default()
+    };
+    let mut clients = Vec::new();
+    let mut after = None;
+    loop {
+        let query = AppQuery {
+            owner: None,
+            page: oldest_first(after),
+        };
+        let apps = tx.list_apps(org, &query).await?;
+        let Some(last) = apps.last() else { break };
+        after = Some(CredentialSort::Created.key_of(
+            last.created_at,
+            last.updated_at,
+            last.client_id.uuid(),
+        ));
+        for app in apps {
+            clients.push(app.client_id);
+            w.put(&Line::App(app))?;
+        }
+    }
+    for client_id in clients {
+        let mut after = None;
+        loop {
+            let query = AccessTokenQuery {
+                client_id,
+                user: None,
+                page: oldest_first(after),
+            };
+            let tokens = tx.list_access_tokens(org, &query).await?;
+            let Some(last) = tokens.last() else { break };
+            after = Some(CredentialSort::Created.key_of(
+                last.created_at,
+                last.updated_at,
+                last.id.uuid(),
+            ));
+            for t in tokens {
+                w.put(&Line::AccessToken(t))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn export_org<T: ReadTx, W: Write>(

@@ -459,6 +459,48 @@ async fn apply_one<T: WriteTx>(tx: &mut T, line: Line) -> Result<bool, TransferE
             }
             Some(_) => false,
         },
+        Line::App(a) => match tx.get_app(a.client_id).await? {
+            None => {
+                tx.insert_app(&a).await?;
+                true
+            }
+            // Deleted in the source since: the only change an app takes.
+            Some(stored)
+                if stored.deleted_at.is_none()
+                    && a.deleted_at.is_some()
+                    && OAuthApp {
+                        deleted_at: a.deleted_at,
+                        updated_at: a.updated_at,
+                        ..stored.clone()
+                    } == a =>
+            {
+                tx.delete_app(a.client_id, a.deleted_at.expect("checked"))
+                    .await?;
+                true
+            }
+            Some(_) => false,
+        },
+        Line::AccessToken(t) => match tx.get_access_token(t.id).await? {
+            None => {
+                tx.insert_access_token(&t).await?;
+                true
+            }
+            // Revoked in the source since: the only change a token takes.
+            Some(stored)
+                if stored.revoked_at.is_none()
+                    && t.revoked_at.is_some()
+                    && AccessToken {
+                        revoked_at: t.revoked_at,
+                        updated_at: t.updated_at,
+                        ..stored.clone()
+                    } == t =>
+            {
+                tx.revoke_access_token(t.id, t.revoked_at.expect("checked"))
+                    .await?;
+                true
+            }
+            Some(_) => false,
+        },
         Line::EngagementType(t) => {
             let stored = tx.get_engagement_types(t.org, &[t.id]).await?;
             let act = action(stored.first(), &t, |t| t.updated_at);

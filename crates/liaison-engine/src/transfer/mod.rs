@@ -3,7 +3,8 @@
 //! backends (SQLite to PostgreSQL and back) with nothing lost.
 //!
 //! A file is a header line, the shared settings, then one block per organization (the
-//! organization, its connections, its tokens as hashes, engagement types, CRM users, workspace
+//! organization, its connections, its tokens as hashes, its OAuth apps and their access tokens
+//! as hashes, engagement types, CRM users, workspace
 //! users, records of every kind with the deleted and merged ones, participants, recordings with
 //! their transcripts, events), and
 //! a last line that counts the lines before it, so that a cut-short file is told from a whole
@@ -17,7 +18,10 @@ pub use import::import;
 
 use liaison_domain::ids::*;
 use liaison_domain::model::*;
-use liaison_store::{Connection, Event, EventAction, Instant, Org, RecordRow, StoreError, Token};
+use liaison_store::{
+    AccessToken, Connection, Event, EventAction, Instant, OAuthApp, Org, RecordRow, StoreError,
+    Token,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -34,6 +38,8 @@ pub enum Line {
     Org(Org),
     Connection(Connection),
     Token(Token),
+    App(OAuthApp),
+    AccessToken(AccessToken),
     EngagementType(EngagementType),
     CrmUser(CrmUser),
     User(WorkspaceUser),
@@ -108,6 +114,8 @@ pub enum LineKind {
     Org,
     Connection,
     Token,
+    App,
+    AccessToken,
     EngagementType,
     CrmUser,
     User,
@@ -119,12 +127,14 @@ pub enum LineKind {
 }
 
 impl LineKind {
-    pub const ALL: [LineKind; 13] = [
+    pub const ALL: [LineKind; 15] = [
         LineKind::Header,
         LineKind::Setting,
         LineKind::Org,
         LineKind::Connection,
         LineKind::Token,
+        LineKind::App,
+        LineKind::AccessToken,
         LineKind::EngagementType,
         LineKind::CrmUser,
         LineKind::User,
@@ -143,6 +153,8 @@ impl LineKind {
             LineKind::Org => "organizations",
             LineKind::Connection => "connections",
             LineKind::Token => "tokens",
+            LineKind::App => "OAuth apps",
+            LineKind::AccessToken => "access tokens",
             LineKind::EngagementType => "engagement types",
             LineKind::CrmUser => "CRM users",
             LineKind::User => "users",
@@ -163,6 +175,8 @@ impl Line {
             Line::Org(_) => LineKind::Org,
             Line::Connection(_) => LineKind::Connection,
             Line::Token(_) => LineKind::Token,
+            Line::App(_) => LineKind::App,
+            Line::AccessToken(_) => LineKind::AccessToken,
             Line::EngagementType(_) => LineKind::EngagementType,
             Line::CrmUser(_) => LineKind::CrmUser,
             Line::User(_) => LineKind::User,

@@ -232,16 +232,25 @@ impl TestServer {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.expect("body");
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
+        reply(req.send().await.expect("request")).await
+    }
+
+    /// A request carrying a user access token in `x-siro-auth-token` (and no bearer token).
+    pub async fn as_user(
+        &self,
+        method: Method,
+        path: &str,
+        access_token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-siro-auth-token", access_token);
+        if let Some(b) = body {
+            req = req.json(&b);
         }
+        reply(req.send().await.expect("request")).await
     }
 
     pub async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> Reply {
@@ -265,15 +274,7 @@ impl TestServer {
         if let Some(t) = content_type {
             req = req.header("content-type", t);
         }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.expect("body");
-        Reply {
-            status,
-            headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
+        reply(req.send().await.expect("request")).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -457,9 +458,12 @@ impl TestServer {
 
     pub async fn revoke(&self, token: &str) {
         let caller = self.caller(token).await;
+        let liaison_engine::Credential::Token { id, .. } = caller.credential else {
+            panic!("not an API token: {token}")
+        };
         match &self.engines {
-            Engines::Sqlite(e) => e.revoke_token(caller.token).await,
-            Engines::Postgres(e) => e.revoke_token(caller.token).await,
+            Engines::Sqlite(e) => e.revoke_token(id).await,
+            Engines::Postgres(e) => e.revoke_token(id).await,
         }
         .expect("revoke")
     }
@@ -475,6 +479,18 @@ impl Drop for TestServer {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
         }
+    }
+}
+
+/// A response read whole: its body as JSON, or `null` when it is not JSON.
+async fn reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.expect("body");
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     }
 }
 

@@ -1,30 +1,16 @@
 //! The recordings routes' bodies and query parameters, read as the gateway contract spells
 //! them (with Liaison's own fields beside), and their schemas for the OpenAPI document.
 
-use crate::decode::{Obj, Reader};
+use crate::decode::{Obj, Reader, only_known};
 use liaison_domain::field::RecordingField;
 use liaison_domain::matching::Settings;
 use liaison_domain::model::*;
-use liaison_domain::time::{Instant, parse_instant};
-use liaison_domain::{ConnectionId, Error, Issue, Patch, PathSeg, RecordId, RecordingId, UserId};
+use liaison_domain::time::Instant;
+use liaison_domain::{ConnectionId, Issue, Patch, PathSeg, RecordId, RecordingId, UserId};
 use liaison_engine::LinkTarget;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use utoipa::ToSchema;
-
-/// The keys a body may carry; any other is refused, as the contract's
-/// `additionalProperties: false` has it.
-pub(super) fn only_known(r: &mut Reader, o: &Obj, known: &[&str]) {
-    for key in o.map.keys() {
-        if !known.contains(&key.as_str()) {
-            let mut path = o.path.clone();
-            path.push(PathSeg::Key(key.clone()));
-            r.issues
-                .push(Issue::custom(path, format!("Unrecognized key: `{key}`")));
-        }
-    }
-}
 
 /// The contract's fields Liaison keeps as given, with the JSON type each must have.
 pub(super) const CREATE_DETAILS: &[(&str, &str)] = &[
@@ -451,18 +437,6 @@ pub struct RecordingUpdate {
     consent_signature_base64: Option<String>,
     customer_consent_attested: Option<bool>,
     rep_consent_attested: Option<bool>,
-}
-
-pub(super) fn instant_param(
-    params: &HashMap<String, String>,
-    key: &str,
-) -> Result<Option<Instant>, Error> {
-    match params.get(key).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(raw) => parse_instant(raw).map(Some).ok_or_else(|| {
-            Error::BadRequest(format!("`{key}` is not an ISO 8601 timestamp: {raw}"))
-        }),
-    }
 }
 
 /// The later of two lower bounds, the earlier of two upper ones.

@@ -13,10 +13,10 @@ use inputs::*;
 use wire::*;
 
 use super::wire::Data;
-use super::{ApiResult, Authed, Body, Params, schema};
+use super::{ApiResult, Authed, Body, Params, UserAuthed, schema};
 use crate::AppState;
 use crate::docs::Routes;
-use crate::request::param_bool;
+use crate::request::{param_bool, param_instant};
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
@@ -62,10 +62,11 @@ fn recording_id(raw: &str) -> Result<RecordingId, Error> {
     tag = "Recordings",
     request_body = RecordingCreate,
     responses((status = 201, description = "Created; the body is `null`", body = Option<String>), schema::Writes),
+    security(("bearerAuth" = []), ("SiroAuthToken" = [])),
 )]
 async fn create<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(caller): Authed,
+    UserAuthed(caller): UserAuthed,
     Body(body): Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = super::inputs::parse(&body, vec![], create_body).map_err(Error::from)?;
@@ -80,10 +81,11 @@ async fn create<S: Store>(
     tag = "Recordings",
     request_body = RecordingUpdate,
     responses((status = 200, description = "The recording as stored", body = Data<RecordingOut>), schema::Writes),
+    security(("bearerAuth" = []), ("SiroAuthToken" = [])),
 )]
 async fn update<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(caller): Authed,
+    UserAuthed(caller): UserAuthed,
     Body(body): Body,
 ) -> ApiResult<Json<Data<RecordingOut>>> {
     let (id, patch) = super::inputs::parse(&body, vec![], update_body).map_err(Error::from)?;
@@ -113,28 +115,29 @@ async fn update<S: Store>(
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 4294967295.0, description = "The same as `pageSize`"),
     ),
     responses((status = 200, description = "A page", body = RecordingPage), schema::Reads),
+    security(("bearerAuth" = []), ("SiroAuthToken" = [])),
 )]
 async fn list<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(caller): Authed,
+    UserAuthed(caller): UserAuthed,
     Params(params): Params,
 ) -> ApiResult<Json<RecordingPage>> {
     let limit = super::engagements::page_size_or(&params, DEFAULT_PAGE)?;
     let filters = RecordingFilters {
         recorded_gt: tighter(
-            instant_param(&params, "createdAt:gt")?,
-            instant_param(&params, "dateCreated:gt")?,
+            param_instant(&params, "createdAt:gt")?,
+            param_instant(&params, "dateCreated:gt")?,
             true,
         ),
         recorded_lt: tighter(
-            instant_param(&params, "createdAt:lt")?,
-            instant_param(&params, "dateCreated:lt")?,
+            param_instant(&params, "createdAt:lt")?,
+            param_instant(&params, "dateCreated:lt")?,
             false,
         ),
-        updated_gt: instant_param(&params, "updatedAt:gt")?,
-        updated_gte: instant_param(&params, "updatedAt:gte")?,
-        updated_lt: instant_param(&params, "updatedAt:lt")?,
-        updated_lte: instant_param(&params, "updatedAt:lte")?,
+        updated_gt: param_instant(&params, "updatedAt:gt")?,
+        updated_gte: param_instant(&params, "updatedAt:gte")?,
+        updated_lt: param_instant(&params, "updatedAt:lt")?,
+        updated_lte: param_instant(&params, "updatedAt:lte")?,
     };
     let show_crm = param_bool(&params, "showCrmLinks")?.unwrap_or(false);
     let page = st
@@ -170,10 +173,11 @@ async fn list<S: Store>(
         ("showCrmLinks" = Option<bool>, Query, description = "Include `crm`: what it is linked to"),
     ),
     responses((status = 200, description = "The recording", body = RecordingOut), schema::Reads),
+    security(("bearerAuth" = []), ("SiroAuthToken" = [])),
 )]
 async fn get_one<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(caller): Authed,
+    UserAuthed(caller): UserAuthed,
     Path(id): Path<String>,
     Params(params): Params,
 ) -> ApiResult<Json<RecordingOut>> {
@@ -192,10 +196,11 @@ async fn get_one<S: Store>(
     tag = "Recordings",
     params(("id" = String, Path, description = "The recording's id")),
     responses((status = 200, description = "Deleted; the body is `null`", body = Option<String>), schema::Writes),
+    security(("bearerAuth" = []), ("SiroAuthToken" = [])),
 )]
 async fn delete_one<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(caller): Authed,
+    UserAuthed(caller): UserAuthed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     st.engine
@@ -211,10 +216,11 @@ async fn delete_one<S: Store>(
     tag = "Recordings",
     params(("id" = String, Path, description = "The recording's id")),
     responses((status = 200, description = "Its utterances, in order", body = UtterancePage), schema::Reads),
+    security(("bearerAuth" = []), ("SiroAuthToken" = [])),
 )]
 async fn utterances<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(caller): Authed,
+    UserAuthed(caller): UserAuthed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UtterancePage>> {
     let (recording, transcript) = st
@@ -262,10 +268,11 @@ async fn utterances<S: Store>(
     params(("id" = String, Path, description = "The recording's id")),
     request_body = LinkBody,
     responses((status = 200, description = "The record linked", body = Data<LinkedOut>), schema::Writes),
+    security(("bearerAuth" = []), ("SiroAuthToken" = [])),
 )]
 async fn link<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(caller): Authed,
+    UserAuthed(caller): UserAuthed,
     Path(id): Path<String>,
     Body(body): Body,
 ) -> ApiResult<Json<Data<LinkedOut>>> {
@@ -284,10 +291,11 @@ async fn link<S: Store>(
     tag = "Recordings",
     params(("id" = String, Path, description = "The recording's id")),
     responses((status = 200, description = "Unlinked", body = Data<bool>), schema::Writes),
+    security(("bearerAuth" = []), ("SiroAuthToken" = [])),
 )]
 async fn unlink<S: Store>(
     State(st): State<AppState<S>>,
-    Authed(caller): Authed,
+    UserAuthed(caller): UserAuthed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Data<bool>>> {
     st.engine
