@@ -98,6 +98,11 @@ impl<S: Store> Engine<S> {
     }
 
     /// The matching settings of organizations that have set none of their own.
+    pub fn matching_defaults(&self) -> liaison_domain::matching::Settings {
+        self.default_matching
+    }
+
+    /// Sets the matching settings of organizations that have set none of their own.
     pub fn with_matching_defaults(mut self, settings: liaison_domain::matching::Settings) -> Self {
         self.default_matching = settings;
         self

@@ -211,12 +211,54 @@ impl Default for Lifetime {
     }
 }
 
+/// The farthest a recording may be from an appointment's account and still be matched to it,
+/// as `--match-max-distance` gives it: meters, or `none` (place then only scores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxDistance(pub Option<u32>);
+
+impl std::str::FromStr for MaxDistance {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("none") {
+            return Ok(MaxDistance(None));
+        }
+        s.parse::<u32>()
+            .map(|m| MaxDistance(Some(m)))
+            .map_err(|_| format!("`{s}` is not a distance: give whole meters or `none`"))
+    }
+}
+
+impl std::fmt::Display for MaxDistance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(m) => write!(f, "{m}"),
+            None => f.write_str("none"),
+        }
+    }
+}
+
+/// The matching settings the `--match-*` flags give, checked as an organization's are.
+pub fn matching_defaults(
+    before_minutes: u32,
+    after_minutes: u32,
+    margin: f64,
+    max_distance: MaxDistance,
+) -> anyhow::Result<liaison_domain::matching::Settings> {
+    liaison_domain::matching::Settings::new(before_minutes, after_minutes, margin)
+        .and_then(|s| s.with_max_distance(max_distance.0))
+        .map_err(|e| anyhow::anyhow!("the default matching settings: {e}"))
+}
+
 /// How a server runs, beyond its database and address.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub rate_limit: RateLimit,
     /// How long the user access tokens it issues live.
     pub access_token_ttl: Lifetime,
+    /// The matching settings of organizations that have set none of their own.
+    pub matching: liaison_domain::matching::Settings,
 }
 
 /// A server bound to its address, ready to run.
@@ -246,7 +288,8 @@ impl<S: Store> Server<S> {
             Engine::new(store)
                 .await?
                 .with_rate_limit(settings.rate_limit.0)
-                .with_access_token_ttl(settings.access_token_ttl.0),
+                .with_access_token_ttl(settings.access_token_ttl.0)
+                .with_matching_defaults(settings.matching),
         );
         let bootstrap_token = engine.bootstrap().await?.map(|t| t.secret);
         let listener = TcpListener::bind(listen)

@@ -3,10 +3,11 @@
 
 use clap::{Args, Parser, Subcommand};
 use liaison::{
-    DEFAULT_DATABASE_URL, DEFAULT_LISTEN, Lifetime, RateLimit, Server, Settings, shutdown_signal,
-    with_store,
+    DEFAULT_DATABASE_URL, DEFAULT_LISTEN, Lifetime, MaxDistance, RateLimit, Server, Settings,
+    shutdown_signal, with_store,
 };
 use liaison_domain::TokenId;
+use liaison_domain::matching::Settings as MatchSettings;
 use liaison_domain::scope::{Scope, ScopeSet};
 use liaison_domain::time::format_instant;
 use liaison_store::Store;
@@ -32,6 +33,26 @@ struct Db {
     database_url: String,
 }
 
+/// The matching settings of organizations that have set none of their own.
+#[derive(Args, Clone)]
+struct MatchingArgs {
+    /// Minutes before an appointment's start a recording may begin and still be a candidate
+    /// of it (0 to 1440).
+    #[arg(long, env = "LIAISON_MATCH_BEFORE_MINUTES", default_value_t = MatchSettings::default().before_minutes())]
+    match_before_minutes: u32,
+    /// Minutes after an appointment's end a recording may begin and still be a candidate of
+    /// it (0 to 1440).
+    #[arg(long, env = "LIAISON_MATCH_AFTER_MINUTES", default_value_t = MatchSettings::default().after_minutes())]
+    match_after_minutes: u32,
+    /// By how much the best candidate's score must beat the runner-up's to be linked (0 to 1).
+    #[arg(long, env = "LIAISON_MATCH_MARGIN", default_value_t = MatchSettings::default().margin())]
+    match_margin: f64,
+    /// The farthest a recording may be from an appointment's account, in meters (100 to
+    /// 100000), when both places are known; `none` for no limit.
+    #[arg(long, env = "LIAISON_MATCH_MAX_DISTANCE", default_value_t = MaxDistance(MatchSettings::default().max_distance_meters()))]
+    match_max_distance: MaxDistance,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server.
@@ -48,6 +69,8 @@ enum Command {
         /// How long a user access token lives once issued (`s`, `m`, `h` or `d`).
         #[arg(long, env = "LIAISON_ACCESS_TOKEN_TTL", default_value_t = Lifetime::default())]
         access_token_ttl: Lifetime,
+        #[command(flatten)]
+        matching: MatchingArgs,
     },
     /// Manage API tokens.
     Token {
@@ -130,11 +153,18 @@ async fn main() -> anyhow::Result<()> {
             listen,
             rate_limit,
             access_token_ttl,
+            matching,
         } => with_store!(&db.database_url, |store| {
             let backend = store.backend_name();
             let settings = Settings {
                 rate_limit,
                 access_token_ttl,
+                matching: liaison::matching_defaults(
+                    matching.match_before_minutes,
+                    matching.match_after_minutes,
+                    matching.match_margin,
+                    matching.match_max_distance,
+                )?,
             };
             let server = Server::bind_with(store, &listen, &settings).await?;
             if let Some(token) = &server.bootstrap_token {

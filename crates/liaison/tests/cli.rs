@@ -53,10 +53,16 @@ fn liaison(args: &[&str], db: &TempDb) -> std::process::Output {
 
 /// Starts `serve`, waits for /healthz, and returns the child with its stdout lines so far.
 fn serve(db: &TempDb, port: u16) -> (Child, Vec<String>) {
+    serve_with(db, port, &[])
+}
+
+/// As `serve`, with more environment.
+fn serve_with(db: &TempDb, port: u16, env: &[(&str, &str)]) -> (Child, Vec<String>) {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("LIAISON_DATABASE_URL", db.url())
         .env("LIAISON_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -138,6 +144,108 @@ fn first_start_prints_a_token_once_and_it_works() {
     assert!(!lines.iter().any(|l| l.contains("lia_")), "{lines:?}");
     sigterm(&child);
     assert!(child.wait().unwrap().success());
+}
+
+/// The environment sets the matching defaults of organizations without settings of their own
+/// (and what a settings write leaves out), and the lifetime of user access tokens; values out
+/// of range stop `serve` before it listens.
+#[test]
+fn matching_defaults_and_token_lifetime_come_from_the_environment() {
+    let db = TempDb::new();
+    let port = free_port();
+    let env = [
+        ("LIAISON_MATCH_BEFORE_MINUTES", "5"),
+        ("LIAISON_MATCH_MARGIN", "0.25"),
+        ("LIAISON_MATCH_MAX_DISTANCE", "none"),
+        ("LIAISON_ACCESS_TOKEN_TTL", "2h"),
+    ];
+    let (mut child, lines) = serve_with(&db, port, &env);
+    let token = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("lia_").map(|t| format!("lia_{t}")))
+        .unwrap_or_else(|| panic!("no token in {lines:?}"));
+    let base = format!("http://127.0.0.1:{port}/v1/core");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let call = |method: reqwest::Method, path: &str, body: Option<Value>| -> Value {
+        rt.block_on(async {
+            let mut req = reqwest::Client::new()
+                .request(method, format!("{base}{path}"))
+                .bearer_auth(&token);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let r = req.send().await.unwrap();
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+            r.json().await.unwrap()
+        })
+    };
+    let settings = call(reqwest::Method::GET, "/matching/settings", None);
+    assert_eq!(
+        settings["data"],
+        json!({"beforeMinutes": 5, "afterMinutes": 60, "margin": 0.25, "maxDistanceMeters": null}),
+    );
+    let put = call(
+        reqwest::Method::PUT,
+        "/matching/settings",
+        Some(json!({"afterMinutes": 30})),
+    );
+    assert_eq!(
+        put["data"],
+        json!({"beforeMinutes": 5, "afterMinutes": 30, "margin": 0.25, "maxDistanceMeters": null}),
+    );
+    let org = call(reqwest::Method::GET, "/auth/caller-identity", None)["organizationId"].clone();
+    let user = call(
+        reqwest::Method::POST,
+        "/users",
+        Some(json!({"email": "ann@example.com", "organizationId": org})),
+    )["id"]
+        .clone();
+    let app = call(
+        reqwest::Method::POST,
+        "/oauth/apps",
+        Some(json!({"appName": "Field app", "owner": user, "organizationId": org})),
+    );
+    let client = app["clientID"].as_str().unwrap();
+    let issued = call(
+        reqwest::Method::POST,
+        &format!("/oauth/apps/{client}/access-token"),
+        Some(json!({"clientSecret": app["clientSecret"], "userId": user, "scope": "read"})),
+    );
+    let t = call(
+        reqwest::Method::GET,
+        &format!(
+            "/oauth/apps/{client}/access-token/{}",
+            issued["accessTokenId"].as_str().unwrap()
+        ),
+        None,
+    );
+    let at =
+        |k: &str| chrono::DateTime::parse_from_rfc3339(t["data"][k].as_str().unwrap()).unwrap();
+    assert_eq!(
+        at("expiresAt") - at("createdAt"),
+        chrono::Duration::hours(2)
+    );
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+
+    for (key, value, said) in [
+        ("LIAISON_MATCH_MARGIN", "1.5", "margin"),
+        ("LIAISON_MATCH_BEFORE_MINUTES", "2000", "tolerance"),
+        ("LIAISON_MATCH_MAX_DISTANCE", "10", "distance"),
+        ("LIAISON_ACCESS_TOKEN_TTL", "400d", "lifetime"),
+        ("LIAISON_ACCESS_TOKEN_TTL", "soon", "lifetime"),
+    ] {
+        let db = TempDb::new();
+        let out = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("LIAISON_DATABASE_URL", db.url())
+            .env(key, value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{key}={value} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(said), "{key}={value}: {err}");
+    }
 }
 
 /// Starts `serve` with `env`, makes one request, stops it, and returns what it wrote to stderr.

@@ -572,7 +572,8 @@ pub struct SettingsIn {
     max_distance_meters: Option<u32>,
 }
 
-pub(super) fn settings_body(r: &mut Reader, o: &Obj) -> Option<Settings> {
+/// The settings a body gives; a field it leaves out takes its value from `defaults`.
+pub(super) fn settings_body(r: &mut Reader, o: &Obj, defaults: Settings) -> Option<Settings> {
     only_known(
         r,
         o,
@@ -614,7 +615,6 @@ pub(super) fn settings_body(r: &mut Reader, o: &Obj) -> Option<Settings> {
         Patch::Null => None,
         other => whole(r, "maxDistanceMeters", other)?,
     };
-    let defaults = Settings::default();
     let settings = Settings::new(
         before.unwrap_or(defaults.before_minutes()),
         after.unwrap_or(defaults.after_minutes()),

@@ -341,8 +341,8 @@ async fn get_settings<S: Store>(
     Ok(Json(Data { data: s.into() }))
 }
 
-/// Liaison's own: sets the organization's matching settings; a field left out takes its
-/// default. Links already made stay until their recordings are matched again.
+/// Liaison's own: sets the organization's matching settings; a field left out takes the
+/// server's default. Links already made stay until their recordings are matched again.
 #[utoipa::path(
     put,
     path = "/core/matching/settings",
@@ -355,7 +355,9 @@ async fn put_settings<S: Store>(
     Authed(caller): Authed,
     Body(body): Body,
 ) -> ApiResult<Json<Data<SettingsOut>>> {
-    let settings = super::inputs::parse(&body, vec![], settings_body).map_err(Error::from)?;
+    let defaults = st.engine.matching_defaults();
+    let settings = super::inputs::parse(&body, vec![], |r, o| settings_body(r, o, defaults))
+        .map_err(Error::from)?;
     let s = st.engine.put_matching_settings(&caller, settings).await?;
     Ok(Json(Data { data: s.into() }))
 }
