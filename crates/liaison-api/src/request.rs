@@ -181,6 +181,17 @@ pub async fn path_param<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<
     }
     Ok(value)
 }
+/// Every value a query string gives `key`, in order: a repeated parameter keeps them all.
+pub fn query_values(query: Option<&str>, key: &str) -> Result<Vec<String>, Error> {
+    let pairs = serde_urlencoded_pairs(query.unwrap_or(""))
+        .map_err(|e| Error::BadRequest(format!("malformed query string: {e}")))?;
+    Ok(pairs
+        .into_iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .collect())
+}
+
 fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
         &format!("/?{query}").parse().map_err(|e| format!("{e}"))?,

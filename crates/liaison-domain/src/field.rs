@@ -165,6 +165,27 @@ impl AppField {
     }
 }
 
+/// A field of a mobile event, as its input carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MobileEventField {
+    /// The workspace user it is of.
+    User,
+    /// The recording it is of.
+    Recording,
+    /// What happened, in the shape its code fixes.
+    Payload,
+}
+
+impl MobileEventField {
+    pub fn name(self) -> &'static str {
+        match self {
+            MobileEventField::User => "user",
+            MobileEventField::Recording => "recording",
+            MobileEventField::Payload => "payload",
+        }
+    }
+}
+
 /// A request parameter that rules name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Param {

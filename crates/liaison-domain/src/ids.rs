@@ -100,6 +100,10 @@ typed_id!(
     ClientId
 );
 typed_id!(
+    /// An event the recording app reported.
+    MobileEventId
+);
+typed_id!(
     /// A user access token issued to an OAuth app.
     AccessTokenId
 );

@@ -1,7 +1,7 @@
 //! Validation issues: what is wrong with an input, and where. Every face renders them in its
 //! own envelope (the integrations face as Zod issues), so the vocabulary follows Zod's codes.
 
-use crate::field::{AppField, Field, RecordingField};
+use crate::field::{AppField, Field, MobileEventField, RecordingField};
 use serde::Serialize;
 use std::fmt;
 
@@ -18,6 +18,21 @@ pub enum PathSeg {
     Recording(RecordingField),
     #[serde(serialize_with = "app_field_name")]
     App(AppField),
+    #[serde(serialize_with = "mobile_event_field_name")]
+    MobileEvent(MobileEventField),
+}
+
+fn mobile_event_field_name<S: serde::Serializer>(
+    f: &MobileEventField,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
+}
+
+impl From<MobileEventField> for PathSeg {
+    fn from(f: MobileEventField) -> Self {
+        PathSeg::MobileEvent(f)
+    }
 }
 
 fn app_field_name<S: serde::Serializer>(f: &AppField, s: S) -> Result<S::Ok, S::Error> {
@@ -223,6 +238,7 @@ impl Issue {
                 PathSeg::Field(f) => f.name(),
                 PathSeg::Recording(f) => f.name(),
                 PathSeg::App(f) => f.name(),
+                PathSeg::MobileEvent(f) => f.name(),
             };
             if !out.is_empty() {
                 out.push('.');
@@ -264,6 +280,9 @@ impl Issues {
                     PathSeg::Field(f) => *seg = PathSeg::Key(spell.field(*f).to_owned()),
                     PathSeg::Recording(f) => *seg = PathSeg::Key(spell.recording(*f).to_owned()),
                     PathSeg::App(f) => *seg = PathSeg::Key(spell.app(*f).to_owned()),
+                    PathSeg::MobileEvent(f) => {
+                        *seg = PathSeg::Key(spell.mobile_event(*f).to_owned())
+                    }
                     PathSeg::Key(_) | PathSeg::Index(_) => {}
                 }
             }
@@ -307,6 +326,7 @@ pub trait Spelling {
     fn field(&self, f: Field) -> &'static str;
     fn recording(&self, f: RecordingField) -> &'static str;
     fn app(&self, f: AppField) -> &'static str;
+    fn mobile_event(&self, f: MobileEventField) -> &'static str;
 }
 
 /// `message` with each `{field}` it names spelled.
@@ -358,6 +378,9 @@ mod tests {
                     _ => "other",
                 }
             }
+            fn mobile_event(&self, _: MobileEventField) -> &'static str {
+                "other"
+            }
         }
         struct Snake;
         impl Spelling for Snake {
@@ -376,6 +399,9 @@ mod tests {
                     AppField::ClientSecret => "client_secret",
                     _ => "other",
                 }
+            }
+            fn mobile_event(&self, _: MobileEventField) -> &'static str {
+                "other"
             }
         }
         let siro = issues.clone().spelled(&Camel);

@@ -6,6 +6,7 @@ mod auth;
 mod keys;
 mod limits;
 mod linking;
+mod mobile_events;
 mod participants;
 mod people;
 mod reads;
@@ -25,6 +26,7 @@ pub use apps::{
 pub use auth::{Caller, Credential, NewToken};
 pub use limits::DEFAULT_RATE_LIMIT;
 pub use linking::{CrmLinks, LinkTarget, LinkedRef, RecordingView, Resolved};
+pub use mobile_events::{MAX_EVENT_CODES, MobileEventFilters};
 pub use reads::{Listing, MAX_PAGE, Page, RecordRef};
 pub use recordings::RecordingFilters;
 pub use rematch::{MAX_LISTED_CHANGES, RematchChange, RematchReport};

@@ -98,8 +98,12 @@ impl<S: Store> Engine<S> {
             let mut links = Links::default();
             let mut standing = matching::Standing::Automatic;
             let mut title = input.title.clone();
+            let mut consumed = false;
+            let mut link_opportunity = None;
             if let Some(raw) = &input.deep_link {
                 let link = DeepLink::parse(raw).unwrap_or_default();
+                consumed = link.appointment_id.is_some() || link.opportunity_id.is_some();
+                link_opportunity = link.opportunity_id.clone();
                 if let Some(ext) = &link.appointment_id {
                     let e = linking::find_live(&mut unit, caller, RecordKind::Engagement, ext)
                         .await?
@@ -164,6 +168,9 @@ impl<S: Store> Engine<S> {
                 .put_transcript(caller.org, stored.id, transcript.as_ref())
                 .await
                 .map_err(store_error)?;
+            if let Some(raw) = &input.deep_link {
+                crate::mobile_events::deep_link_events(&mut *unit.tx, &stored, raw, consumed, link_opportunity.as_deref()).await?;
+            }
             Ok(stored)
         }.await)
     }
@@ -440,7 +447,7 @@ async fn live_recording<T: ReadTx>(
 
 /// A user access token records for its own user only (unless its user administers the
 /// organization).
-fn require_recorder(caller: &Caller, user: UserId) -> Result<()> {
+pub(crate) fn require_recorder(caller: &Caller, user: UserId) -> Result<()> {
     match caller.recorder() {
         Some(me) if me != user => Err(Error::Forbidden(
             "a user access token records for its own user only".into(),

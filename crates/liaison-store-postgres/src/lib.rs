@@ -4,6 +4,7 @@
 mod apps;
 mod credentials;
 mod list;
+mod mobile_events;
 mod outbox;
 mod people;
 mod recordings;

@@ -278,3 +278,16 @@ pub fn access_token(r: &PgRow) -> Result<AccessToken> {
         revoked_at: ot(r, "revoked_at")?,
     })
 }
+
+pub fn mobile_event(r: &PgRow) -> Result<MobileEvent> {
+    Ok(MobileEvent {
+        id: MobileEventId::from_uuid(u(r, "id")?),
+        org: OrgId::from_uuid(u(r, "org_id")?),
+        user: UserId::from_uuid(u(r, "user_id")?),
+        recording: ou(r, "recording_id")?.map(RecordingId::from_uuid),
+        external_opportunity_ids: decode_opportunity_ids(&s(r, "external_opportunity_ids")?)?,
+        code: decode_code(&s(r, "event_code")?)?,
+        payload: decode_payload(&s(r, "payload")?)?,
+        created_at: t(r, "created_at")?,
+    })
+}

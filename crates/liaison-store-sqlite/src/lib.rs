@@ -6,6 +6,7 @@
 mod apps;
 mod credentials;
 mod list;
+mod mobile_events;
 mod outbox;
 mod people;
 mod recordings;
@@ -158,12 +159,13 @@ impl SqliteStore {
     }
 
     /// Every migration, in order; `PRAGMA user_version` counts those applied.
-    const MIGRATIONS: [&'static str; 5] = [
+    const MIGRATIONS: [&'static str; 6] = [
         include_str!("../migrations/0001_core.sql"),
         include_str!("../migrations/0002_record_columns.sql"),
         include_str!("../migrations/0003_token_rate_limits.sql"),
         include_str!("../migrations/0004_recordings.sql"),
         include_str!("../migrations/0005_oauth_apps.sql"),
+        include_str!("../migrations/0006_mobile_events.sql"),
     ];
 
     fn migrations() -> rusqlite_migration::Migrations<'static> {

@@ -279,3 +279,16 @@ pub fn access_token(r: &Row) -> Result<AccessToken> {
         revoked_at: ot(r, 9)?,
     })
 }
+
+pub fn mobile_event(r: &Row) -> Result<MobileEvent> {
+    Ok(MobileEvent {
+        id: MobileEventId::from_uuid(u(r, 0)?),
+        org: OrgId::from_uuid(u(r, 1)?),
+        user: UserId::from_uuid(u(r, 2)?),
+        recording: ou(r, 3)?.map(RecordingId::from_uuid),
+        external_opportunity_ids: decode_opportunity_ids(&get::<String>(r, 4)?)?,
+        code: decode_code(&get::<String>(r, 5)?)?,
+        payload: decode_payload(&get::<String>(r, 6)?)?,
+        created_at: t(r, 7)?,
+    })
+}

@@ -20,6 +20,7 @@
 mod apps;
 mod fixtures;
 mod lists;
+mod mobile_events;
 mod people;
 mod recordings;
 mod records;
@@ -30,6 +31,7 @@ mod upgrade;
 
 pub use apps::*;
 pub use lists::*;
+pub use mobile_events::*;
 pub use people::*;
 pub use recordings::*;
 pub use records::*;
@@ -77,6 +79,7 @@ macro_rules! conformance_tests {
             engagements_near_a_recording,
             apps_round_trip_and_page,
             access_tokens_revoke_with_their_app,
+            mobile_events_round_trip_and_filter,
         );
     };
     (@each $with_store:path; $($test:ident),+ $(,)?) => {

@@ -309,4 +309,21 @@ pub async fn check_upgraded<S: Store>(store: &S, old: &Legacy) {
         tx.get_access_token_by_hash(&token.hash).await.unwrap(),
         Some(token)
     );
+    drop(tx);
+
+    // And mobile events.
+    let event = crate::mobile_events::mobile_event(
+        org,
+        UserId::new(),
+        liaison_domain::model::EventCode::DeeplinkReceived,
+        5,
+    );
+    let mut tx = begin(store).await;
+    tx.insert_mobile_event(&event).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_mobile_event(org, event.id).await.unwrap(),
+        Some(event)
+    );
 }

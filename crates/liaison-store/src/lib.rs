@@ -9,9 +9,11 @@ use liaison_domain::*;
 use std::future::Future;
 
 mod apps;
+mod mobile_events;
 mod query;
 mod recordings;
 pub use apps::*;
+pub use mobile_events::*;
 pub use query::*;
 pub use recordings::*;
 
@@ -519,19 +521,39 @@ pub trait CredentialsWrite: CredentialsRead {
 /// What a read-only session can do: every read of every aggregate, and no write. The
 /// webhooks aggregate joins it (and `WriteTx`) when it is built.
 pub trait ReadTx:
-    RecordsRead + PeopleRead + OutboxRead + CredentialsRead + RecordingsRead + AppsRead
+    RecordsRead
+    + PeopleRead
+    + OutboxRead
+    + CredentialsRead
+    + RecordingsRead
+    + AppsRead
+    + MobileEventsRead
 {
 }
 
-impl<T: RecordsRead + PeopleRead + OutboxRead + CredentialsRead + RecordingsRead + AppsRead> ReadTx
-    for T
+impl<
+    T: RecordsRead
+        + PeopleRead
+        + OutboxRead
+        + CredentialsRead
+        + RecordingsRead
+        + AppsRead
+        + MobileEventsRead,
+> ReadTx for T
 {
 }
 
 /// A write transaction: every read and every write, committed as one, or rolled back when
 /// dropped.
 pub trait WriteTx:
-    ReadTx + RecordsWrite + PeopleWrite + OutboxWrite + CredentialsWrite + RecordingsWrite + AppsWrite
+    ReadTx
+    + RecordsWrite
+    + PeopleWrite
+    + OutboxWrite
+    + CredentialsWrite
+    + RecordingsWrite
+    + AppsWrite
+    + MobileEventsWrite
 {
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
     /// Takes each key's exclusive lock until the transaction ends, smallest key first. A
@@ -798,9 +820,9 @@ impl<T: CredentialsRead> CredentialsRead for ReadOnly<T> {
 /// only where the trait is in scope.
 pub mod prelude {
     pub use crate::{
-        AppsRead, AppsWrite, CredentialsRead, CredentialsWrite, OutboxRead, OutboxWrite,
-        PeopleRead, PeopleWrite, ReadTx, RecordingsRead, RecordingsWrite, RecordsRead,
-        RecordsWrite, WriteTx,
+        AppsRead, AppsWrite, CredentialsRead, CredentialsWrite, MobileEventsRead,
+        MobileEventsWrite, OutboxRead, OutboxWrite, PeopleRead, PeopleWrite, ReadTx,
+        RecordingsRead, RecordingsWrite, RecordsRead, RecordsWrite, WriteTx,
     };
 }
 

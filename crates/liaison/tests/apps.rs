@@ -24,18 +24,6 @@ async fn org_of(s: &TestServer, token: &str) -> String {
     r.body["organizationId"].as_str().unwrap().to_owned()
 }
 
-async fn user(s: &TestServer, email: &str) -> String {
-    let org = org_of(s, &s.token).await;
-    let r = s
-        .post(
-            "/v1/core/users",
-            json!({"email": email, "organizationId": org}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
 /// Registers an app owned by `owner`: its client id and secret.
 async fn app(s: &TestServer, name: &str, owner: &str) -> (String, String) {
     let org = org_of(s, &s.token).await;
@@ -94,7 +82,7 @@ fn recording(id: &str, at: &str) -> Value {
 }
 
 async fn apps_issue_tokens_that_act_for_their_user(s: &TestServer) {
-    let ann = user(s, "ann@example.com").await;
+    let ann = s.workspace_user("ann@example.com").await;
     let (client, secret) = app(s, "Field app", &ann).await;
     let r = s.get(&format!("{APPS}/{client}")).await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
@@ -208,7 +196,7 @@ async fn apps_issue_tokens_that_act_for_their_user(s: &TestServer) {
 
     // Revoking proves the app's secret and names the token's user.
     let revoke = format!("{APPS}/{client}/access-token/{write_id}");
-    let bob = user(s, "bob@example.com").await;
+    let bob = s.workspace_user("bob@example.com").await;
     for (body, status) in [
         (None, StatusCode::BAD_REQUEST),
         (
@@ -264,8 +252,8 @@ async fn apps_issue_tokens_that_act_for_their_user(s: &TestServer) {
 /// A user's token sees and changes that user's recordings only, unless the user is an
 /// administrator; keys the contract does not name are ignored, as its validator does.
 async fn a_token_keeps_to_its_user(s: &TestServer) {
-    let ann = user(s, "ann@example.com").await;
-    let bob = user(s, "bob@example.com").await;
+    let ann = s.workspace_user("ann@example.com").await;
+    let bob = s.workspace_user("bob@example.com").await;
     let org = org_of(s, &s.token).await;
     let boss = {
         let body = json!({"email": "boss@example.com", "organizationId": org, "isAdmin": true});
@@ -360,8 +348,8 @@ fn names(r: &Reply, key: &str) -> Vec<String> {
 }
 
 async fn lists_page_and_sort(s: &TestServer) {
-    let ann = user(s, "ann@example.com").await;
-    let bob = user(s, "bob@example.com").await;
+    let ann = s.workspace_user("ann@example.com").await;
+    let bob = s.workspace_user("bob@example.com").await;
     let org = org_of(s, &s.token).await;
     let mut made = Vec::new();
     for name in ["first", "second", "third"] {
@@ -475,7 +463,7 @@ fn issue_path(r: &Reply) -> Vec<Value> {
 }
 
 async fn bad_requests_are_refused_and_nothing_written(s: &TestServer) {
-    let ann = user(s, "ann@example.com").await;
+    let ann = s.workspace_user("ann@example.com").await;
     let org = org_of(s, &s.token).await;
     let (client, secret) = app(s, "Field app", &ann).await;
     let of_org = format!("{APPS}?organizationId={org}&owner={ann}");
@@ -625,7 +613,7 @@ on_both!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_access_token_expires() {
     let s = common::sqlite().await;
-    let ann = user(&s, "ann@example.com").await;
+    let ann = s.workspace_user("ann@example.com").await;
     let (client, secret) = app(&s, "Field app", &ann).await;
     let store = liaison::open_sqlite(&s.database_url).await.expect("sqlite");
     let engine = liaison_engine::Engine::new(store)

@@ -8,19 +8,6 @@ use common::{Reply, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// A rep (workspace user) whose email the CRM's rep carries, so that the two link.
-async fn rep(s: &TestServer, email: &str) -> String {
-    let org = s.get("/v1/core/auth/caller-identity").await.body["organizationId"].clone();
-    let r = s
-        .post(
-            "/v1/core/users",
-            json!({"email": email, "organizationId": org}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
 /// An appointment of `rep_email` from `start` to `end`, at an account in Austin.
 fn appointment(ext: &str, start: &str, end: &str, rep_email: &str) -> Value {
     json!({
@@ -58,7 +45,7 @@ async fn matched(s: &TestServer, id: &str) -> Value {
 /// Seed 002 §4: sync an appointment, record at its time, and find the recording on it, with
 /// every link the recording's `crm` shows.
 async fn a_recording_at_an_appointment_links_to_it(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     let e = s
         .sync(appointment(
             "appt-1",
@@ -157,8 +144,8 @@ async fn a_recording_at_an_appointment_links_to_it(s: &TestServer) {
 /// A recording far from every appointment, or of a rep with none, links to nothing and says
 /// so; two appointments that fit equally well are a tie, left unlinked with both visible.
 async fn no_candidate_and_ties_stay_unlinked(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
-    let other = rep(s, "other@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
+    let other = s.workspace_user("other@example.com").await;
     s.sync(appointment(
         "a",
         "2026-03-02T09:00:00Z",
@@ -209,7 +196,7 @@ async fn no_candidate_and_ties_stay_unlinked(s: &TestServer) {
 
 /// A deep link names its appointment and opportunity; the link is made whatever the time.
 async fn a_deep_link_decides(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     let near = s
         .sync(appointment(
             "near",
@@ -269,7 +256,7 @@ async fn a_deep_link_decides(s: &TestServer) {
 /// A link made by hand stands: a change of the recording's time does not move it, and an
 /// unlink by hand leaves it unlinked.
 async fn manual_links_stick(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     let first = s
         .sync(appointment(
             "first",
@@ -379,7 +366,7 @@ async fn manual_links_stick(s: &TestServer) {
 
 /// A deleted recording is gone, and its engagement no longer names it.
 async fn a_deleted_recording_frees_its_engagement(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     let e = s
         .sync(appointment(
             "x",
@@ -426,7 +413,7 @@ async fn a_deleted_recording_frees_its_engagement(s: &TestServer) {
 
 /// The organization's settings change which engagements are candidates.
 async fn settings_round_trip_and_apply(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     s.sync(appointment(
         "s",
         "2026-07-01T09:00:00Z",
@@ -493,7 +480,7 @@ fn paths(r: &Reply) -> Vec<String> {
 
 /// Each bad input is a 422 naming its field, and writes nothing.
 async fn bad_input_is_refused_and_nothing_written(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     let base = |id: &str| json!({"id": id, "dateCreated": "2026-08-01T09:00:00Z", "userId": user});
     let with = |id: &str, key: &str, v: Value| {
         let mut b = base(id);
@@ -632,7 +619,7 @@ async fn bad_input_is_refused_and_nothing_written(s: &TestServer) {
 
 /// Recordings page by cursor, each seen once.
 async fn recordings_page(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     let mut ids: Vec<String> = (0..7).map(|_| new_id()).collect();
     for id in &ids {
         record(
@@ -687,7 +674,7 @@ async fn linked_eventually(s: &TestServer, id: &str, want: &Value) -> Value {
 /// is synced links when it arrives, a better appointment arriving later takes the link, a
 /// reschedule away or a delete frees it, and a link made by hand never moves.
 async fn links_follow_the_engagements(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     let id = new_id();
     record(
         s,
@@ -797,7 +784,7 @@ async fn links_follow_the_engagements(s: &TestServer) {
 /// A rematch applies settings changed since to a range of recordings: a dry run only says
 /// what would move; the real one moves it, and leaves links made by hand alone.
 async fn a_rematch_previews_then_applies(s: &TestServer) {
-    let user = rep(s, "rep@example.com").await;
+    let user = s.workspace_user("rep@example.com").await;
     let e = s
         .sync(appointment(
             "r",

@@ -176,6 +176,17 @@ async fn fill(s: &TestServer) -> Filled {
     let revoked = s.token_for("acme", "crm", "read").await;
     s.revoke(&revoked).await;
 
+    // What Ann's app reported.
+    let r = s
+        .post(
+            "/v1/core/mobile-events",
+            json!({"eventCode": "recorderStateChange", "userId": ann,
+                "recordingId": "0193f0a8-7c1e-7000-8000-000000000001",
+                "event": {"value": "stop", "trigger": "buttonPress"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+
     // Ann's app, its tokens (one revoked), and a deleted app.
     let mut clients = Vec::new();
     for name in ["Field app", "Retired app"] {
@@ -361,6 +372,7 @@ async fn move_database(source: TestServer) {
         ("recording", 2),
         ("app", 2),
         ("access_token", 2),
+        ("mobile_event", 1),
         ("event", 100),
         ("end", 1),
     ] {

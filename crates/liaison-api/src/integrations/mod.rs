@@ -7,6 +7,7 @@ mod apps;
 mod engagements;
 mod identity;
 mod inputs;
+mod mobile_events;
 mod opportunities;
 mod participants;
 mod recordings;
@@ -22,7 +23,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use liaison_domain::field::{AppField, Field, Param, RecordingField};
+use liaison_domain::field::{AppField, Field, MobileEventField, Param, RecordingField};
 use liaison_domain::{Error, Issues};
 use liaison_engine::{Caller, Expand};
 use liaison_store::Store;
@@ -44,6 +45,7 @@ pub fn router<S: Store>() -> (Router<AppState<S>>, OpenApi) {
         .merge(identity::routes())
         .merge(recordings::routes())
         .merge(apps::routes())
+        .merge(mobile_events::routes())
         .split();
     let components = doc.components.get_or_insert_with(Default::default);
     components.schemas.extend(schema::envelopes());
@@ -136,6 +138,9 @@ impl liaison_domain::issues::Spelling for Siro {
     }
     fn app(&self, f: AppField) -> &'static str {
         apps::spell_app(f)
+    }
+    fn mobile_event(&self, f: MobileEventField) -> &'static str {
+        mobile_events::spell(f)
     }
 }
 

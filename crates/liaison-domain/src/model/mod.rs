@@ -7,12 +7,14 @@
 
 mod entities;
 mod inputs;
+mod mobile_event;
 mod people;
 mod record;
 mod recording;
 
 pub use entities::*;
 pub use inputs::*;
+pub use mobile_event::*;
 pub use people::*;
 pub use record::*;
 pub use recording::*;

@@ -4,8 +4,8 @@
 use super::*;
 use liaison_store::prelude::*;
 use liaison_store::{
-    AccessTokenQuery, AppQuery, CredentialPage, CredentialSort, ParticipantQuery, RecordQuery,
-    RecordingQuery, Seek, Side, SortKey, Store, UserQuery,
+    AccessTokenQuery, AppQuery, CredentialPage, CredentialSort, Key, MobileEventQuery,
+    ParticipantQuery, RecordQuery, RecordingQuery, Seek, Side, SortKey, Store, UserQuery,
 };
 use std::io::Write;
 
@@ -225,6 +225,24 @@ async fn export_org<T: ReadTx, W: Write>(
         if recordings.after.is_none() {
             break;
         }
+    }
+    let mut after = None;
+    loop {
+        let query = MobileEventQuery {
+            after,
+            limit: PAGE,
+            ..MobileEventQuery::default()
+        };
+        let events = tx.list_mobile_events(org, &query).await?;
+        let Some(last) = events.last() else { break };
+        after = Some(Key {
+            sort_at: last.created_at,
+            id: last.id.uuid(),
+        });
+        for e in events {
+            w.put(&Line::MobileEvent(e))?;
+        }
+        progress(&w.tally);
     }
     let mut seq = 0;
     loop {

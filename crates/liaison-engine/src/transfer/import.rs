@@ -524,6 +524,14 @@ async fn apply_one<T: WriteTx>(tx: &mut T, line: Line) -> Result<bool, TransferE
             }
             wrote
         }
+        // Events are only ever added: one already here is the same.
+        Line::MobileEvent(e) => match tx.get_mobile_event(e.org, e.id).await? {
+            None => {
+                tx.insert_mobile_event(&e).await?;
+                true
+            }
+            Some(_) => false,
+        },
         Line::End(_)
         | Line::Liaison(_)
         | Line::Record(_)

@@ -6,7 +6,7 @@
 //! organization, its connections, its tokens as hashes, its OAuth apps and their access tokens
 //! as hashes, engagement types, CRM users, workspace
 //! users, records of every kind with the deleted and merged ones, participants, recordings with
-//! their transcripts, events), and
+//! their transcripts, mobile events, events), and
 //! a last line that counts the lines before it, so that a cut-short file is told from a whole
 //! one. Each line is a JSON object with one key, which names what the line holds.
 
@@ -46,6 +46,7 @@ pub enum Line {
     Record(RecordLine),
     Participant(Participant),
     Recording(RecordingLine),
+    MobileEvent(MobileEvent),
     Event(EventLine),
     /// The last line.
     End(End),
@@ -122,12 +123,13 @@ pub enum LineKind {
     Record,
     Participant,
     Recording,
+    MobileEvent,
     Event,
     End,
 }
 
 impl LineKind {
-    pub const ALL: [LineKind; 15] = [
+    pub const ALL: [LineKind; 16] = [
         LineKind::Header,
         LineKind::Setting,
         LineKind::Org,
@@ -141,6 +143,7 @@ impl LineKind {
         LineKind::Record,
         LineKind::Participant,
         LineKind::Recording,
+        LineKind::MobileEvent,
         LineKind::Event,
         LineKind::End,
     ];
@@ -161,6 +164,7 @@ impl LineKind {
             LineKind::Record => "records",
             LineKind::Participant => "participants",
             LineKind::Recording => "recordings",
+            LineKind::MobileEvent => "mobile events",
             LineKind::Event => "events",
             LineKind::End => "ends",
         }
@@ -183,6 +187,7 @@ impl Line {
             Line::Record(_) => LineKind::Record,
             Line::Participant(_) => LineKind::Participant,
             Line::Recording(_) => LineKind::Recording,
+            Line::MobileEvent(_) => LineKind::MobileEvent,
             Line::Event(_) => LineKind::Event,
             Line::End(_) => LineKind::End,
         }

@@ -235,6 +235,20 @@ impl TestServer {
         reply(req.send().await.expect("request")).await
     }
 
+    /// A new workspace user of the test token's organization: its id.
+    pub async fn workspace_user(&self, email: &str) -> String {
+        let who = self.get("/v1/core/auth/caller-identity").await;
+        let org = who.body["organizationId"].clone();
+        let r = self
+            .post(
+                "/v1/core/users",
+                serde_json::json!({"email": email, "organizationId": org}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        r.body["id"].as_str().expect("an id").to_owned()
+    }
+
     /// A request carrying a user access token in `x-siro-auth-token` (and no bearer token).
     pub async fn as_user(
         &self,
