@@ -176,6 +176,9 @@ async fn events_are_recorded_listed_and_read(s: &TestServer) {
         .join("&");
     for query in [
         "eventCode=recorderStarted".to_owned(),
+        "eventCode=".to_owned(),
+        "eventCodeIn=".to_owned(),
+        "eventCodeIn=appStateChange,,networkStatusChange".to_owned(),
         eleven,
         "userId=ann".to_owned(),
         "createdAtGt=yesterday".to_owned(),

@@ -204,11 +204,11 @@ fn event_code(name: &str) -> Result<EventCode, Error> {
     })
 }
 
-/// The codes `eventCodeIn` lists, repeated or as a comma list.
+/// The codes `eventCodeIn` lists, repeated or as a comma list. An empty name is no code.
 fn codes_in(query: Option<&str>) -> Result<Vec<EventCode>, Error> {
     let mut out = Vec::new();
     for v in query_values(query, "eventCodeIn")? {
-        for name in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for name in v.split(',').map(str::trim) {
             out.push(event_code(name)?);
         }
     }
@@ -259,11 +259,8 @@ async fn list<S: Store>(
     let filters = MobileEventFilters {
         created_gt: param_instant(&params, "createdAtGt")?,
         created_lt: param_instant(&params, "createdAtLt")?,
-        code: params
-            .get("eventCode")
-            .filter(|s| !s.is_empty())
-            .map(|n| event_code(n))
-            .transpose()?,
+        // Given empty, it names no code: a bad request, as the contract's enum has it.
+        code: params.get("eventCode").map(|n| event_code(n)).transpose()?,
         codes_in: codes_in(query.as_deref())?,
         user: filter_id(&params, "userId", UserId::parse)?,
         recording: filter_id(&params, "recordingId", RecordingId::parse)?,
