@@ -4,6 +4,7 @@
 //! its tokens. Secrets and tokens are kept only as hashes.
 
 use crate::auth::Credential;
+use crate::users::named_user;
 use crate::{Caller, Engine, Page, in_write_tx, store_error};
 use liaison_domain::field::AppField;
 use liaison_domain::scope::{AccessScope, Scope};
@@ -111,9 +112,7 @@ impl<S: Store> Engine<S> {
         caller.require(Scope::UsersWrite)?;
         caller.require_org(&input.organization)?;
         in_write_tx!(self, tx => async {
-            if tx.get_user(caller.org, input.owner).await.map_err(store_error)?.is_none() {
-                return Err(invalid(AppField::Owner, format!("Unknown user: {}", input.owner)));
-            }
+            named_user(&mut tx, caller.org, input.owner, AppField::Owner).await?;
             let secret = secret::generate(CLIENT_SECRET_PREFIX);
             let at = now();
             let app = OAuthApp {
@@ -203,12 +202,8 @@ impl<S: Store> Engine<S> {
             if !secret::verify(client_secret, &app.secret_hash) {
                 return Err(invalid(AppField::ClientSecret, "The client secret is not this app's"));
             }
-            match tx.get_user(caller.org, user).await.map_err(store_error)? {
-                None => return Err(invalid(AppField::User, format!("Unknown user: {user}"))),
-                Some(u) if u.disabled => {
-                    return Err(invalid(AppField::User, format!("The user {user} is disabled")));
-                }
-                Some(_) => {}
+            if named_user(&mut tx, caller.org, user, AppField::User).await?.disabled {
+                return Err(invalid(AppField::User, format!("The user {user} is disabled")));
             }
             let secret = secret::generate(ACCESS_TOKEN_PREFIX);
             let at = now();

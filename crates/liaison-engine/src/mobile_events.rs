@@ -2,6 +2,7 @@
 //! by Liaison itself when a recording arrives with a deep link; listed and read back.
 
 use crate::recordings::require_recorder;
+use crate::users::named_user;
 use crate::{Caller, Engine, MAX_PAGE, Page, in_write_tx, store_error};
 use liaison_domain::field::MobileEventField;
 use liaison_domain::model::{
@@ -53,9 +54,7 @@ impl<S: Store> Engine<S> {
         })?;
         require_recorder(caller, user)?;
         in_write_tx!(self, tx => async {
-            if tx.get_user(caller.org, user).await.map_err(store_error)?.is_none() {
-                return Err(invalid(vec![MobileEventField::User.into()], format!("Unknown user: {user}")));
-            }
+            named_user(&mut tx, caller.org, user, MobileEventField::User).await?;
             if let Some(r) = input.recording {
                 let known = tx
                     .get_recording(caller.org, r)

@@ -91,9 +91,7 @@ impl<S: Store> Engine<S> {
                     input.id
                 )));
             }
-            if tx.get_user(caller.org, user).await.map_err(store_error)?.is_none() {
-                return Err(invalid(RecordingField::User, format!("Unknown user: {user}")));
-            }
+            crate::users::named_user(&mut tx, caller.org, user, RecordingField::User).await?;
             let mut unit = Unit::new(&mut tx, caller.org, caller.connection, time::now());
             let mut links = Links::default();
             let mut standing = matching::Standing::Automatic;

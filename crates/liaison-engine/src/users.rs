@@ -174,3 +174,20 @@ impl<S: Store> Engine<S> {
         }))
     }
 }
+
+/// The organization's workspace user `id`, which an input names at `field`; an unknown one is
+/// refused there. What every input that names a user (a recording's, an app's owner, a
+/// token's, an event's) checks.
+pub(crate) async fn named_user<T: ReadTx>(
+    tx: &mut T,
+    org: OrgId,
+    id: UserId,
+    field: impl Into<PathSeg>,
+) -> Result<WorkspaceUser> {
+    tx.get_user(org, id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| {
+            Error::Invalid(Issue::custom(vec![field.into()], format!("Unknown user: {id}")).into())
+        })
+}
